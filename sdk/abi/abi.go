@@ -1,0 +1,134 @@
+// Package abi is the contract between the chelseru host and its SMS provider
+// plugins: the ABI version, the names of the exports, and the messages that
+// cross the boundary. It depends on nothing but the standard library and
+// builds for both the host and a GOOS=wasip1 guest, so both sides share one
+// definition. docs/plugin-abi.md is the normative text.
+package abi
+
+// Version is the ABI version this package speaks. A module whose
+// chelseru_abi_version export returns anything else is refused.
+const Version = 1
+
+// Names of the functions a plugin exports.
+const (
+	ExportVersion   = "chelseru_abi_version" // () -> i32
+	ExportAlloc     = "chelseru_alloc"       // (size i32) -> ptr i32
+	ExportManifest  = "chelseru_manifest"    // () -> i64 packed (ptr<<32 | len) of a Manifest
+	ExportConfigure = "chelseru_configure"   // (ptr, len i32) -> i64 packed ConfigureResult
+	ExportSend      = "chelseru_send"        // (ptr, len i32) -> i64 packed Action, input a Message
+	ExportResponse  = "chelseru_response"    // (ptr, len i32) -> i64 packed Action, input a Response
+)
+
+// HostModule is the name of the module whose functions the host offers.
+const HostModule = "chelseru"
+
+// Names of the functions the host offers under HostModule.
+const (
+	ImportLog = "log" // (level i32, ptr i32, len i32): one line to the server log
+)
+
+// Log levels for ImportLog.
+const (
+	LogDebug = 0
+	LogInfo  = 1
+	LogWarn  = 2
+	LogError = 3
+)
+
+// Manifest describes a plugin: what it is called, what settings it needs and
+// which hosts it may ask the host to call.
+type Manifest struct {
+	ABI         int       `json:"abi"`
+	Name        string    `json:"name"`    // the SMS_SERVICE value, e.g. KAVENEGAR_COM
+	Version     string    `json:"version"` // the plugin's own version
+	Description string    `json:"description,omitempty"`
+	Settings    []Setting `json:"settings,omitempty"`
+	// Text reports whether the plugin sends free text.
+	Text bool `json:"text"`
+	// Templates reports whether the plugin sends templates (TemplateID).
+	Templates bool `json:"templates"`
+	// Hosts are the host names (optionally host:port) the plugin may have the
+	// host call. A setting named <NAME>_BASE_URL adds its host at configure time.
+	Hosts []string `json:"hosts,omitempty"`
+}
+
+// Setting describes one SETTINGS key a plugin reads. Keys begin with the
+// plugin's Name and an underscore.
+type Setting struct {
+	Key         string `json:"key"`
+	Required    bool   `json:"required,omitempty"`
+	Secret      bool   `json:"secret,omitempty"` // never logged or shown
+	Default     string `json:"default,omitempty"`
+	Description string `json:"description,omitempty"`
+}
+
+// Configure is the input of chelseru_configure: the plugin's own settings.
+type Configure struct {
+	Settings map[string]string `json:"settings"`
+}
+
+// ConfigureResult is the output of chelseru_configure: empty Error is success.
+type ConfigureResult struct {
+	Error string `json:"error,omitempty"`
+}
+
+// Message is the input of chelseru_send.
+type Message struct {
+	To         string   `json:"to"` // 09XXXXXXXXX
+	Text       string   `json:"text,omitempty"`
+	TemplateID int64    `json:"template_id,omitempty"`
+	Vars       []string `json:"vars,omitempty"`
+	Ref        string   `json:"ref,omitempty"`
+}
+
+// Header is one HTTP header.
+type Header struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Request is an HTTP request a plugin asks the host to make.
+type Request struct {
+	Method  string   `json:"method"`
+	URL     string   `json:"url"`
+	Headers []Header `json:"headers,omitempty"`
+	Body    string   `json:"body,omitempty"`
+}
+
+// Response is the input of chelseru_response: the HTTP response to the last
+// Request, with the State the plugin returned beside that Request.
+type Response struct {
+	State   string   `json:"state,omitempty"`
+	Status  int      `json:"status"`
+	Headers []Header `json:"headers,omitempty"`
+	Body    string   `json:"body"`
+}
+
+// Action is the output of chelseru_send and chelseru_response: exactly one of
+// Request (make this call, then call chelseru_response) or Result (done).
+type Action struct {
+	Request *Request `json:"request,omitempty"`
+	// State is opaque to the host and handed back with the Response.
+	State  string  `json:"state,omitempty"`
+	Result *Result `json:"result,omitempty"`
+}
+
+// Error classes a Result may carry; they match chelseru.SMSErrorClass.
+const (
+	ClassBadCredentials = "bad_credentials"
+	ClassBadRequest     = "bad_request"
+	ClassOutOfCredit    = "out_of_credit"
+	ClassRateLimited    = "rate_limited"
+	ClassTemporary      = "temporary"
+	ClassPermanent      = "permanent"
+)
+
+// Result is the end of a send.
+type Result struct {
+	OK        bool   `json:"ok"`
+	MessageID string `json:"message_id,omitempty"`
+	// On failure: a class above, and the provider's own code and text.
+	Class string `json:"class,omitempty"`
+	Code  string `json:"code,omitempty"`
+	Text  string `json:"text,omitempty"`
+}

@@ -1,0 +1,72 @@
+package chelseru
+
+import (
+	"context"
+	"fmt"
+)
+
+// SMS is one message to hand to a provider.
+type SMS struct {
+	// To is the receiver, normalised as 09XXXXXXXXX.
+	To string
+	// Text is the message text; it may be empty for a template send.
+	Text string
+	// TemplateID, when non-zero, asks for the provider's template API.
+	TemplateID int64
+	// Vars are the template's variables, in order (for an OTP: the code).
+	Vars []string
+	// Ref is the host's own reference for the message (for logs); may be empty.
+	Ref string
+}
+
+// SMSResult is a provider's acceptance of a message.
+type SMSResult struct {
+	// MessageID is the provider's id for the message (may be empty for
+	// providers that return none, and for CONSOLE).
+	MessageID string
+}
+
+// SMSSender is the port through which the host sends SMS. The implementation
+// is the WASM plugin runtime (pluginhost); every provider goes through it.
+type SMSSender interface {
+	// Send hands m to the provider. A failure is an *SMSError.
+	Send(ctx context.Context, m SMS) (SMSResult, error)
+}
+
+// SMSErrorClass classifies a provider failure.
+type SMSErrorClass string
+
+// Provider failure classes. Timeout maps to 504; the rest to 502.
+const (
+	SMSBadCredentials SMSErrorClass = "bad_credentials"
+	SMSBadRequest     SMSErrorClass = "bad_request"
+	SMSOutOfCredit    SMSErrorClass = "out_of_credit"
+	SMSRateLimited    SMSErrorClass = "rate_limited"
+	SMSTemporary      SMSErrorClass = "temporary"
+	SMSPermanent      SMSErrorClass = "permanent"
+	SMSTimeout        SMSErrorClass = "timeout" // the provider did not answer in time
+	SMSPlugin         SMSErrorClass = "plugin"  // the plugin trapped, timed out or broke the ABI
+)
+
+// SMSError is a classified provider failure. Code and Text are the
+// provider's own (safe to show a client); Err is the internal cause (logs only).
+type SMSError struct {
+	Class SMSErrorClass
+	Code  string
+	Text  string
+	Err   error
+}
+
+func (e *SMSError) Error() string {
+	s := fmt.Sprintf("sms %s", e.Class)
+	if e.Code != "" || e.Text != "" {
+		s += fmt.Sprintf(" (%s: %s)", e.Code, e.Text)
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the internal cause.
+func (e *SMSError) Unwrap() error { return e.Err }

@@ -1,0 +1,85 @@
+package chelseru
+
+import (
+	"context"
+	"time"
+)
+
+// OTPStore keeps one-time codes. Every method is atomic.
+type OTPStore interface {
+	// CreateOTP stores o, expiring at o.ExpiresAt, unless a live code that is
+	// not burnt exists for o.Mobile: then it returns that code and ErrExists.
+	// A burnt code is replaced.
+	CreateOTP(ctx context.Context, o OTP) (existing OTP, err error)
+	// DeleteOTP removes the code for mobile if its hash is still hash, so a
+	// failed send never removes a newer code. A missing code is not an error.
+	DeleteOTP(ctx context.Context, mobile string, hash []byte) error
+	// VerifyOTP checks a try against the live code for mobile. match is called
+	// with the stored code (it compares in constant time). On a match the code
+	// is deleted; on a mismatch Attempts grows and at maxAttempts the code is
+	// burnt (kept until it expires, refusing every try).
+	VerifyOTP(ctx context.Context, mobile string, match func(OTP) bool, maxAttempts int) (OTPCheck, error)
+}
+
+// UserStore keeps users.
+type UserStore interface {
+	// GetOrCreateUser returns the user keyed by (group, mobile), creating it
+	// at now on first use; created reports whether it did.
+	GetOrCreateUser(ctx context.Context, group int64, mobile string, now time.Time) (u User, created bool, err error)
+	// GetUser returns the user with id, or ErrNotFound.
+	GetUser(ctx context.Context, id int64) (User, error)
+	// FindUser returns the user keyed by (group, mobile), or ErrNotFound.
+	FindUser(ctx context.Context, group int64, mobile string) (User, error)
+	// SetPassword stores an argon2id hash for the user.
+	SetPassword(ctx context.Context, id int64, hash string) error
+}
+
+// SessionStore keeps login sessions. Revoking a session deletes it.
+type SessionStore interface {
+	// CreateSession stores s with a new ID and returns it.
+	CreateSession(ctx context.Context, s Session) (Session, error)
+	// GetSession returns the live session with id, or ErrNotFound.
+	GetSession(ctx context.Context, id int64) (Session, error)
+	// ListSessions returns the user's live sessions, newest first.
+	ListSessions(ctx context.Context, userID int64) ([]Session, error)
+	// DeleteSession revokes the user's session id; ErrNotFound when the
+	// session does not exist or is not the user's.
+	DeleteSession(ctx context.Context, userID, id int64) error
+	// TouchSession sets LastSeen.
+	TouchSession(ctx context.Context, id int64, at time.Time) error
+	// RotateRefresh replaces the session's RefreshJTI oldJTI by newJTI and
+	// its expiry, atomically; ErrStale when the stored jti is not oldJTI
+	// (the refresh token was used before), ErrNotFound when the session is gone.
+	RotateRefresh(ctx context.Context, id int64, oldJTI, newJTI string, expiresAt time.Time) error
+}
+
+// MessageStore keeps the record of every SMS sent through the API.
+type MessageStore interface {
+	// CreateMessage stores m with a new ID and returns it.
+	CreateMessage(ctx context.Context, m Message) (Message, error)
+	// UpdateMessage overwrites the stored message with m.ID.
+	UpdateMessage(ctx context.Context, m Message) error
+	// GetMessage returns the message with id, or ErrNotFound.
+	GetMessage(ctx context.Context, id int64) (Message, error)
+}
+
+// RateLimiter counts events in fixed windows.
+type RateLimiter interface {
+	// Take consumes one unit of every limit at now, or none of them if any is
+	// exhausted; then it returns how long until all exhausted ones allow
+	// again (> 0). A zero retryAfter means the units were taken.
+	Take(ctx context.Context, now time.Time, limits ...Limit) (retryAfter time.Duration, err error)
+}
+
+// Store is everything the host needs from storage.
+type Store interface {
+	OTPStore
+	UserStore
+	SessionStore
+	MessageStore
+	RateLimiter
+	// Ping reports whether storage is open and usable (for /readyz).
+	Ping(ctx context.Context) error
+	// Close flushes and closes storage.
+	Close() error
+}
