@@ -1,0 +1,139 @@
+package storage
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chelseru/chelseru"
+)
+
+// Benchmarks of the calls on the login path, against a real Badger in a
+// temp dir with the default (edge-box) options. Run: go test -run XXX
+// -bench . ./storage/
+
+var benchSeq atomic.Int64
+
+// benchMobile returns a distinct mobile number per call.
+func benchMobile() string { return fmt.Sprintf("09%09d", benchSeq.Add(1)%1_000_000_000) }
+
+func benchStores(b *testing.B, f func(b *testing.B, db *DB)) {
+	for _, sync := range []bool{false, true} {
+		b.Run(fmt.Sprintf("sync=%v", sync), func(b *testing.B) {
+			db := openTest(b, Options{SyncWrites: sync})
+			b.ReportAllocs()
+			f(b, db)
+		})
+	}
+}
+
+// BenchmarkOTPCreateVerify is one code's life: CreateOTP, then a VerifyOTP
+// that matches (and deletes it).
+func BenchmarkOTPCreateVerify(b *testing.B) {
+	benchStores(b, func(b *testing.B, db *DB) {
+		hash := make([]byte, 32)
+		match := func(chelseru.OTP) bool { return true }
+		for b.Loop() {
+			m := benchMobile()
+			if _, err := db.CreateOTP(ctx, chelseru.OTP{Mobile: m, Hash: hash, ExpiresAt: time.Now().Add(2 * time.Minute)}); err != nil {
+				b.Fatal(err)
+			}
+			if res, err := db.VerifyOTP(ctx, m, match, 5); err != nil || res != chelseru.OTPMatched {
+				b.Fatal(res, err)
+			}
+		}
+	})
+}
+
+// BenchmarkSessionCreateGet is CreateSession then GetSession.
+func BenchmarkSessionCreateGet(b *testing.B) {
+	benchStores(b, func(b *testing.B, db *DB) {
+		s := sampleSession
+		s.ExpiresAt = time.Now().Add(24 * time.Hour)
+		for b.Loop() {
+			c, err := db.CreateSession(ctx, s)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := db.GetSession(ctx, c.ID); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkGetSession is the per-request session check of an access token.
+func BenchmarkGetSession(b *testing.B) {
+	db := openTest(b, Options{})
+	s := sampleSession
+	s.ExpiresAt = time.Now().Add(24 * time.Hour)
+	c, err := db.CreateSession(ctx, s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := db.GetSession(ctx, c.ID); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkTake is the two send limits of /api/otp/send/ (per client
+// address and per number), each on its own key.
+func BenchmarkTake(b *testing.B) {
+	benchStores(b, func(b *testing.B, db *DB) {
+		now := time.Now()
+		for b.Loop() {
+			m := benchMobile()
+			wait, err := db.Take(ctx, now,
+				chelseru.Limit{Key: "ip:203.0.113.7", Max: 1 << 30, Window: time.Hour},
+				chelseru.Limit{Key: "mobile:" + m, Max: 5, Window: time.Hour})
+			if err != nil || wait != 0 {
+				b.Fatal(wait, err)
+			}
+		}
+	})
+}
+
+// BenchmarkGetOrCreateUser alternates a first login (create) with a
+// returning one (get).
+func BenchmarkGetOrCreateUser(b *testing.B) {
+	benchStores(b, func(b *testing.B, db *DB) {
+		var m string
+		i := 0
+		for b.Loop() {
+			if i%2 == 0 {
+				m = benchMobile()
+			}
+			i++
+			if _, _, err := db.GetOrCreateUser(ctx, 0, m, time.Now()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkOTPCreateVerifyParallel runs code lives for distinct numbers on
+// every core, as concurrent logins do.
+func BenchmarkOTPCreateVerifyParallel(b *testing.B) {
+	db := openTest(b, Options{})
+	hash := make([]byte, 32)
+	match := func(chelseru.OTP) bool { return true }
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			m := benchMobile()
+			if _, err := db.CreateOTP(ctx, chelseru.OTP{Mobile: m, Hash: hash, ExpiresAt: time.Now().Add(2 * time.Minute)}); err != nil {
+				b.Fatal(err)
+			}
+			if res, err := db.VerifyOTP(ctx, m, match, 5); err != nil || res != chelseru.OTPMatched {
+				b.Fatal(res, err)
+			}
+		}
+	})
+}

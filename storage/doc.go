@@ -1,0 +1,80 @@
+// Package storage implements chelseru.Store on Badger v4, an embedded
+// LSM-tree key-value store, tuned for a small edge box.
+//
+// # Opening
+//
+//	db, err := storage.Open("./data", storage.Options{Logger: logger})
+//	defer db.Close()
+//
+// Only one process can open a data folder. The zero Options are the edge-box
+// defaults: two 8 MB memtables, an 8 MB block cache, a 4 MB index cache and
+// 16 MB value-log files (about 31 MB resident instead of about 56 MB with
+// Badger's defaults), value-log GC every 10 minutes on a goroutine that Close
+// stops, Badger's log routed to slog with its INFO lines at Debug, and
+// SyncWrites off (see Options.SyncWrites for why).
+//
+// # Key layout
+//
+// Every query the API makes is a point read or a prefix scan bounded to one
+// user; nothing on a request path scans the whole database. Integers in keys
+// are 8-byte big-endian with the sign bit flipped ("be64" below), so byte
+// order is numeric order; strings are raw bytes.
+//
+//	key                                        value                   TTL                   used by
+//	-----------------------------------------  ----------------------  --------------------  ----------------------------------------------
+//	otp/{mobile}                               OTP record              OTP.ExpiresAt         CreateOTP, VerifyOTP, DeleteOTP
+//	user/{id be64}                             User record             none                  GetUser, SetPassword, FindUser, GetOrCreateUser
+//	user-by-mobile/{group be64}/{mobile}       user id (be64, plain)   none                  FindUser, GetOrCreateUser
+//	session/{id be64}                          Session record          Session.ExpiresAt     GetSession, TouchSession, RotateRefresh,
+//	                                                                                         DeleteSession, ListSessions
+//	user-sessions/{userID be64}/{id be64}      empty                   Session.ExpiresAt     ListSessions (reverse prefix scan of one
+//	                                                                                         user), CreateSession, DeleteSession
+//	msg/{id be64}                              Message record          none                  CreateMessage, UpdateMessage, GetMessage
+//	rl/{key}/{window ms be64}/{start ms be64}  counter (uvarint)       end of the window     Take
+//	seq/{user|session|msg}                     next unleased id        none                  id sequences (badger.Sequence)
+//	ping                                       (never written)         -                     Ping (a point read)
+//
+// Sessions and their index entry are written, re-expired (RotateRefresh) and
+// deleted together in one transaction, so the index never outlives its
+// session for longer than Badger's one-second TTL granularity; ListSessions
+// skips an entry whose session is gone anyway.
+//
+// # Values
+//
+// Records are a compact binary encoding (codec.go): a format byte per record
+// type and version, then fields as varints and length-prefixed bytes. It is
+// several times cheaper to encode and decode than JSON and about half the
+// size, and the format byte lets a later release read old records beside new
+// ones. Keys stay readable, so a key dump is still easy to follow.
+//
+// # Ids
+//
+// User, session and message ids come from badger.Sequence, starting at 1.
+// A sequence leases a block of ids (100 for users, 1000 for sessions and
+// messages) with one write; Close returns the unused part, so a clean
+// restart leaves no gap, and a crash skips at most one block. An id taken by a
+// transaction that then fails is skipped. Ids are never reused, and they grow
+// with creation order, which ListSessions relies on.
+//
+// # Atomicity and expiry
+//
+// Every method is one Badger transaction. Writers of the same key are also
+// serialised in-process by striped locks, so a contended key (one number's
+// OTP under a brute-force attempt, one rate-limit window) never loses its
+// updates or exhausts retries; badger.ErrConflict is still retried a bounded
+// number of times (Options.MaxRetries). OTPs and sessions carry Badger TTLs,
+// which are second-grained, and the store also compares their ExpiresAt with
+// its own clock, so nothing is served after it expires.
+//
+// # Errors
+//
+// Missing records are chelseru.ErrNotFound, a live OTP in the way is
+// chelseru.ErrExists, a lost refresh-token compare-and-swap is
+// chelseru.ErrStale, each wrapped with %w and context; a method called after
+// Close wraps ErrClosed.
+//
+// # Backup
+//
+// DB.Backup writes a consistent snapshot of the live data while the database
+// stays in use; DB.Restore loads one into an empty database only.
+package storage

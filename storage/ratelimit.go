@@ -1,0 +1,116 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/chelseru/chelseru"
+)
+
+// maxLimitsPerTake bounds the limits one Take may name.
+const maxLimitsPerTake = 16
+
+// window is one limit's counter for the fixed window containing now.
+type window struct {
+	key   []byte
+	max   uint64
+	need  uint64 // units to take: more than 1 when a limit is named twice
+	end   time.Time
+	count uint64
+}
+
+// windows groups limits by counter key and checks them.
+func windows(now time.Time, limits []chelseru.Limit) ([]*window, [][]byte, error) {
+	if len(limits) > maxLimitsPerTake {
+		return nil, nil, fmt.Errorf("at most %d limits per call, got %d", maxLimitsPerTake, len(limits))
+	}
+	ws := make([]*window, 0, len(limits))
+	keys := make([][]byte, 0, len(limits))
+	byKey := make(map[string]*window, len(limits))
+	for _, l := range limits {
+		if l.Key == "" || len(l.Key) > maxLimitKeyLen {
+			return nil, nil, fmt.Errorf("limit key must be 1 to %d bytes, got %d", maxLimitKeyLen, len(l.Key))
+		}
+		if l.Window < time.Millisecond {
+			return nil, nil, fmt.Errorf("limit %q: window must be at least 1ms, got %v", l.Key, l.Window)
+		}
+		wms := l.Window.Milliseconds()
+		ms := now.UnixMilli()
+		startMs := ms - ((ms%wms)+wms)%wms // floor, also before 1970
+		start := time.UnixMilli(startMs)
+		k := rateLimitKey(l.Key, time.Duration(wms)*time.Millisecond, start)
+		if w, ok := byKey[string(k)]; ok {
+			w.need++
+			w.max = min(w.max, uint64(max(l.Max, 0)))
+			continue
+		}
+		w := &window{key: k, max: uint64(max(l.Max, 0)), need: 1, end: start.Add(time.Duration(wms) * time.Millisecond)}
+		byKey[string(k)] = w
+		ws = append(ws, w)
+		keys = append(keys, k)
+	}
+	return ws, keys, nil
+}
+
+// errLimited marks an exhausted limit inside the transaction.
+var errLimited = errors.New("limited")
+
+// Take implements chelseru.RateLimiter with fixed windows aligned to the Unix
+// epoch. Each window's count lives under rl/{key}/{window ms}/{window start
+// ms} with a Badger TTL at the window's end. Every limit is checked and incremented in one
+// transaction, so either all units are taken or none; the wait returned is
+// until the latest exhausted window ends. A limit with Max <= 0 always
+// refuses. Concurrent Takes on one key are serialised and never over-admit.
+func (db *DB) Take(ctx context.Context, now time.Time, limits ...chelseru.Limit) (time.Duration, error) {
+	if len(limits) == 0 {
+		return 0, nil
+	}
+	ws, keys, err := windows(now, limits)
+	if err != nil {
+		return 0, fmt.Errorf("storage: take: %w", err)
+	}
+	var wait time.Duration
+	err = db.update(ctx, "take", keys, func(txn *badger.Txn) error {
+		wait = 0
+		for _, w := range ws {
+			w.count = 0
+			n, err := get(txn, w.key, decodeCounter)
+			switch {
+			case errors.Is(err, badger.ErrKeyNotFound):
+			case err != nil:
+				return err
+			default:
+				w.count = n
+			}
+			if w.count+w.need > w.max {
+				wait = max(wait, w.end.Sub(now))
+			}
+		}
+		if wait > 0 {
+			return errLimited
+		}
+		// Badger expires keys by the real clock; the TTL is the rest of the
+		// window from now, so a caller's clock that differs from it never
+		// drops a live window's count.
+		real := time.Now()
+		for _, w := range ws {
+			e := badger.NewEntry(w.key, encodeCounter(w.count+w.need))
+			e.ExpiresAt = badgerExpiry(real.Add(w.end.Sub(now)))
+			if err := txn.SetEntry(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errLimited) {
+		return wait, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("storage: take: %w", err)
+	}
+	return 0, nil
+}

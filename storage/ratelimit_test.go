@@ -1,0 +1,156 @@
+package storage
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chelseru/chelseru"
+)
+
+func TestTake(t *testing.T) {
+	// A fixed instant 10 s into a minute and 70 s into an hour.
+	now := time.Date(2026, 3, 1, 12, 1, 10, 500_000_000, time.UTC)
+	minute := func(key string, max int) chelseru.Limit {
+		return chelseru.Limit{Key: key, Max: max, Window: time.Minute}
+	}
+	hour := func(key string, max int) chelseru.Limit { return chelseru.Limit{Key: key, Max: max, Window: time.Hour} }
+	type take struct {
+		at     time.Time
+		limits []chelseru.Limit
+		want   time.Duration
+	}
+	tests := []struct {
+		name  string
+		takes []take
+	}{
+		{"under the limit", []take{
+			{now, []chelseru.Limit{minute("a", 2)}, 0},
+			{now, []chelseru.Limit{minute("a", 2)}, 0},
+		}},
+		{"exhausted: wait until the window ends", []take{
+			{now, []chelseru.Limit{minute("a", 1)}, 0},
+			{now, []chelseru.Limit{minute("a", 1)}, 49500 * time.Millisecond},
+			{now.Add(49 * time.Second), []chelseru.Limit{minute("a", 1)}, 500 * time.Millisecond},
+		}},
+		{"next window starts afresh", []take{
+			{now, []chelseru.Limit{minute("a", 1)}, 0},
+			{now.Add(50 * time.Second), []chelseru.Limit{minute("a", 1)}, 0},
+			{now.Add(50 * time.Second), []chelseru.Limit{minute("a", 1)}, 59500 * time.Millisecond},
+		}},
+		{"all or none: an exhausted limit takes nothing from the others", []take{
+			{now, []chelseru.Limit{minute("ip", 1)}, 0},
+			{now, []chelseru.Limit{minute("mobile", 1), minute("ip", 1)}, 49500 * time.Millisecond},
+			{now, []chelseru.Limit{minute("mobile", 1)}, 0}, // mobile was not consumed above
+		}},
+		{"wait is for the latest exhausted window", []take{
+			{now, []chelseru.Limit{minute("a", 1), hour("b", 1)}, 0},
+			{now, []chelseru.Limit{minute("a", 1), hour("b", 1)}, 58*time.Minute + 49500*time.Millisecond},
+		}},
+		{"one key, two windows: separate counters", []take{
+			{now, []chelseru.Limit{minute("a", 1), hour("a", 3)}, 0},
+			{now, []chelseru.Limit{hour("a", 3)}, 0},
+			{now, []chelseru.Limit{minute("a", 1)}, 49500 * time.Millisecond},
+		}},
+		{"a limit named twice takes two units", []take{
+			{now, []chelseru.Limit{minute("a", 3), minute("a", 3)}, 0},
+			{now, []chelseru.Limit{minute("a", 3), minute("a", 3)}, 49500 * time.Millisecond},
+			{now, []chelseru.Limit{minute("a", 3)}, 0},
+		}},
+		{"max 0 always refuses", []take{
+			{now, []chelseru.Limit{minute("a", 0)}, 49500 * time.Millisecond},
+		}},
+		{"no limits", []take{{now, nil, 0}}},
+		{"keys with slashes do not collide", []take{
+			{now, []chelseru.Limit{minute("a/b", 1)}, 0},
+			{now, []chelseru.Limit{minute("a", 1)}, 0},
+			{now, []chelseru.Limit{minute("a/b", 1)}, 49500 * time.Millisecond},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := openTest(t, Options{})
+			for i, tk := range tt.takes {
+				got, err := db.Take(ctx, tk.at, tk.limits...)
+				wantErr(t, err, nil)
+				if got != tk.want {
+					t.Fatalf("take %d: retryAfter = %v, want %v", i, got, tk.want)
+				}
+			}
+		})
+	}
+}
+
+func TestTakeInvalid(t *testing.T) {
+	db := openTest(t, Options{})
+	tests := []struct {
+		name   string
+		limits []chelseru.Limit
+	}{
+		{"empty key", []chelseru.Limit{{Key: "", Max: 1, Window: time.Minute}}},
+		{"key too long", []chelseru.Limit{{Key: string(make([]byte, maxLimitKeyLen+1)), Max: 1, Window: time.Minute}}},
+		{"zero window", []chelseru.Limit{{Key: "a", Max: 1}}},
+		{"sub-millisecond window", []chelseru.Limit{{Key: "a", Max: 1, Window: time.Microsecond}}},
+		{"too many limits", make([]chelseru.Limit, maxLimitsPerTake+1)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := db.Take(ctx, time.Now(), tt.limits...); err == nil {
+				t.Error("err = nil, want an error")
+			}
+		})
+	}
+}
+
+func TestTakeWindowTTL(t *testing.T) {
+	db := openTest(t, Options{})
+	now := time.Now()
+	_, err := db.Take(ctx, now, chelseru.Limit{Key: "a", Max: 5, Window: time.Hour})
+	wantErr(t, err, nil)
+	start := now.Truncate(time.Hour) // the Unix epoch is hour-aligned
+	end := start.Add(time.Hour).Unix()
+	ok, exp := rawGet(t, db, rateLimitKey("a", time.Hour, start))
+	if !ok || int64(exp) < end || int64(exp) > end+1 {
+		t.Errorf("window key exists=%v ExpiresAt=%d, want %d", ok, exp, end)
+	}
+}
+
+func TestTakeCallerClockInThePast(t *testing.T) {
+	db := openTest(t, Options{})
+	past := time.Now().Add(-24 * time.Hour)
+	l := chelseru.Limit{Key: "a", Max: 1, Window: time.Minute}
+	wait, err := db.Take(ctx, past, l)
+	wantErr(t, err, nil)
+	if wait != 0 {
+		t.Fatalf("first take: wait %v", wait)
+	}
+	wait, err = db.Take(ctx, past, l)
+	wantErr(t, err, nil)
+	if wait <= 0 {
+		t.Error("second take in the same (past) window was admitted")
+	}
+}
+
+func TestTakeConcurrent(t *testing.T) {
+	const goroutines, max = 50, 10
+	db := openTest(t, Options{})
+	now := time.Now()
+	limits := []chelseru.Limit{
+		{Key: "ip:203.0.113.7", Max: max, Window: time.Hour},
+		{Key: "mobile:" + mobile, Max: 2 * max, Window: time.Hour},
+	}
+	res := runConcurrent(t, goroutines, func() (bool, error) {
+		wait, err := db.Take(ctx, now, limits...)
+		return wait == 0, err
+	})
+	if res[true] != max || res[false] != goroutines-max {
+		t.Errorf("admitted %d of %d, want exactly %d", res[true], goroutines, max)
+	}
+	// All or none: the mobile limit was charged only for admitted takes.
+	res = runConcurrent(t, goroutines, func() (bool, error) {
+		wait, err := db.Take(ctx, now, limits[1])
+		return wait == 0, err
+	})
+	if res[true] != max {
+		t.Errorf("mobile limit admitted %d more, want %d", res[true], max)
+	}
+}
