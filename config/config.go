@@ -1,0 +1,383 @@
+// Package config reads chelseru's YAML configuration file.
+//
+// Key names are those users of django-chelseru already know: the inner keys of
+// DJANGO_CHELSERU['AUTH'] and ['SMS'], and simplejwt's SIMPLE_JWT names, in
+// upper case, grouped in sections SERVER, JWT, AUTH, SMS and LOG. Every key
+// has a default (Default); a file sets only what it changes. Unknown keys are
+// an error, so a typo is caught, and so is a key set twice.
+//
+// Every error is one line that names the key as written in the file and says
+// what is wrong, in the manner of Django's ImproperlyConfigured, for example
+//
+//	AUTH.OPTIONS.OTP_LENGTH must be between 3 and 10, got 20 (line 14)
+//	JWT.ALGORITHM must be HS256 or EdDSA, got "RS256" (line 7)
+//	SMS.TIMEOUT: "ten" is not a duration (e.g. 10s) (line 20)
+//	unknown key SMS.SETINGS (line 22); did you mean SMS.SETTINGS?
+//
+// It never carries a Go type name or a stack.
+//
+// Values: durations are Go durations in a string ("90s", "5m", "24h"); a bare
+// number is refused because its unit would be a guess. Whole numbers may be
+// written plain or quoted. SMS.SETTINGS values are strings, and a number
+// there is taken exactly as written, so 10004346 and "10004346" are the
+// same. An empty value (`KEY:` or `KEY: ~`) leaves the default in place;
+// `KEY: ""` sets an empty string.
+//
+// The JWT signing key may come from the environment (CHELSERU_JWT_SIGNING_KEY,
+// which wins over the file) or, when neither sets one, from a key file
+// generated once in the data folder (see Config.SigningKey).
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"os"
+	"runtime"
+	"time"
+)
+
+// EnvSigningKey is the environment variable that, when set and not empty,
+// overrides JWT.SIGNING_KEY.
+const EnvSigningKey = "CHELSERU_JWT_SIGNING_KEY"
+
+// MaxFileBytes bounds the size of a configuration file.
+const MaxFileBytes = 1 << 20
+
+// Config is the whole configuration. Field comments give the key and the
+// default.
+type Config struct {
+	Server Server
+	JWT    JWT
+	Auth   Auth
+	SMS    SMS
+	Log    Log
+
+	// lines maps key paths to the line they were set on, for messages.
+	lines map[string]int
+}
+
+// Server is the SERVER section: where to listen, where to keep data, and the
+// HTTP server's limits.
+type Server struct {
+	// Listen is SERVER.LISTEN, host:port; default 127.0.0.1:8000. Port 0
+	// picks a free port.
+	Listen string
+	// DataDir is SERVER.DATA_DIR, the data folder (storage, key file, plugin
+	// compilation cache); default ./data.
+	DataDir string
+	// PluginsDir is SERVER.PLUGINS_DIR, a folder of extra provider plugins
+	// (*.wasm); default ./plugins; "" for none (built-ins only).
+	PluginsDir string
+	// TrustedProxies is SERVER.TRUSTED_PROXIES, a list of IP addresses and
+	// CIDRs. A request's client address is taken from X-Forwarded-For only
+	// when the socket peer is in this list; default empty (never).
+	TrustedProxies []netip.Prefix
+	// MaxBodyBytes is SERVER.MAX_BODY_BYTES, the largest request body
+	// accepted (413 beyond); default 65536 (64 KiB), 1024 to 64 MiB.
+	MaxBodyBytes int
+	// ReadTimeout, WriteTimeout and IdleTimeout are SERVER.READ_TIMEOUT,
+	// WRITE_TIMEOUT and IDLE_TIMEOUT: reading one request, writing one
+	// response, and an idle keep-alive connection; defaults 10s, 10s, 60s.
+	// The time a handler waits for the SMS provider is bounded by
+	// SMS.TIMEOUT, not by these.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// MaxConns is SERVER.MAX_CONNS, the most connections served at once;
+	// default 10000, below the process's open-file limit.
+	MaxConns int
+	// MaxConnsPerIP is SERVER.MAX_CONNS_PER_IP, the most connections from one
+	// socket address; default 0, no limit (mobile carriers put many users
+	// behind one address, and so does a reverse proxy).
+	MaxConnsPerIP int
+}
+
+// JWT is the JWT section, simplejwt's SIMPLE_JWT names.
+type JWT struct {
+	// SigningKey is JWT.SIGNING_KEY. For HS256 it is the secret, used as
+	// its UTF-8 bytes (as simplejwt does). For EdDSA it is the Ed25519 key:
+	// the base64 (standard or URL alphabet, padded or not) of the 32-byte
+	// seed, or a PKCS#8 PEM private key as simplejwt takes it. Empty: the
+	// key file in the data folder (see Config.SigningKey).
+	SigningKey string
+	// SigningKeyFromEnv records that SigningKey came from EnvSigningKey.
+	SigningKeyFromEnv bool
+	// Algorithm is JWT.ALGORITHM, HS256 or EdDSA; default HS256.
+	Algorithm string
+	// AccessTokenLifetime is JWT.ACCESS_TOKEN_LIFETIME; default 5m.
+	AccessTokenLifetime time.Duration
+	// RefreshTokenLifetime is JWT.REFRESH_TOKEN_LIFETIME; default 24h.
+	RefreshTokenLifetime time.Duration
+	// RotateRefreshTokens is JWT.ROTATE_REFRESH_TOKENS: /api/token/refresh/
+	// also returns a new refresh token and retires the old one; default true.
+	RotateRefreshTokens bool
+}
+
+// Auth is the AUTH section, DJANGO_CHELSERU['AUTH'].
+type Auth struct {
+	// AuthMethod is AUTH.AUTH_METHOD, OTP or PASSWD; default OTP.
+	AuthMethod string
+	// Options is AUTH.OPTIONS.
+	Options AuthOptions
+}
+
+// AuthOptions is AUTH.OPTIONS.
+type AuthOptions struct {
+	// OTPLength is OTP_LENGTH, digits in a code, 3 to 10; default 8.
+	OTPLength int
+	// OTPExpirePerMinutes is OTP_EXPIRE_PER_MINUTES, how long a code lives
+	// in minutes, 1 to 1440; default 4.
+	OTPExpirePerMinutes int
+	// OTPSMSTemplateID is OTP_SMS_TEMPLATE_ID, the provider template codes
+	// are sent with; default 1.
+	OTPSMSTemplateID int64
+	// OTPMaxAttempts is OTP_MAX_ATTEMPTS, wrong codes (or passwords) before
+	// the code is burnt, 1 to 100; default 5.
+	OTPMaxAttempts int
+	// OTPSendsPerNumberPerHour is OTP_SENDS_PER_NUMBER_PER_HOUR, codes sent to
+	// one number per hour; default 5. Raise it (up to 1e9) to get it out of
+	// the way, e.g. for a benchmark.
+	OTPSendsPerNumberPerHour int
+	// OTPSendsPerIPPerHour is OTP_SENDS_PER_IP_PER_HOUR, codes asked for from
+	// one client address per hour; default 50, up to 1e9.
+	OTPSendsPerIPPerHour int
+}
+
+// OTPExpiry is OTPExpirePerMinutes as a duration.
+func (o AuthOptions) OTPExpiry() time.Duration {
+	return time.Duration(o.OTPExpirePerMinutes) * time.Minute
+}
+
+// SMS is the SMS section, DJANGO_CHELSERU['SMS'], plus the plugin runtime's
+// limits.
+type SMS struct {
+	// Timeout is SMS.TIMEOUT, the bound on one whole send, HTTP included (504
+	// beyond); default 10s, 1ms to 10m.
+	Timeout time.Duration
+	// SMSService is SMS.SMS_SERVICE, the provider: PARSIAN_WEBCO_IR,
+	// MELI_PAYAMAK_COM, KAVENEGAR_COM, CONSOLE or a plugin's name; default
+	// CONSOLE (each SMS printed to the log).
+	SMSService string
+	// Settings is SMS.SETTINGS, provider settings; each plugin gets the keys
+	// that start with its name and "_". Default empty.
+	Settings map[string]string
+	// Templates is SMS.TEMPLATES, template names to provider template ids;
+	// default empty.
+	Templates map[string]int64
+	// PluginSHA256 is SMS.PLUGIN_SHA256: service name to the SHA-256 (64
+	// lower-case hex digits) a plugin's module must have; a plugin that does
+	// not match is refused. Default empty (no pins). Validate lower-cases
+	// the digits.
+	PluginSHA256 map[string]string
+	// PluginMemoryLimitMB is SMS.PLUGIN_MEMORY_LIMIT_MB, the linear memory one
+	// plugin instance may grow to, 1 to 4096; default 32.
+	PluginMemoryLimitMB int
+	// PluginCallTimeout is SMS.PLUGIN_CALL_TIMEOUT, the bound on one call into
+	// a plugin (the HTTP calls it asks for are not counted); default 100ms,
+	// 1ms to 1m.
+	PluginCallTimeout time.Duration
+	// PluginPoolSize is SMS.PLUGIN_POOL_SIZE, instances per plugin, 0 to
+	// 1024; default 0, meaning GOMAXPROCS.
+	PluginPoolSize int
+	// PluginMaxResponseBytes is SMS.PLUGIN_MAX_RESPONSE_BYTES, the largest
+	// provider response body handed to a plugin, 1024 to 64 MiB; default
+	// 1048576 (1 MiB).
+	PluginMaxResponseBytes int64
+}
+
+// PluginMemoryLimitPages is PluginMemoryLimitMB in 64 KiB WebAssembly pages.
+func (s SMS) PluginMemoryLimitPages() uint32 { return uint32(s.PluginMemoryLimitMB) * 16 }
+
+// Log is the LOG section.
+type Log struct {
+	// Level is LOG.LEVEL: debug, info, warn or error; default info.
+	Level slog.Level
+	// Format is LOG.FORMAT: text or json; default text.
+	Format string
+}
+
+// Default returns the configuration used when there is no file: the values of
+// the example in the API spec, except for no signing key, the CONSOLE
+// provider and no provider settings.
+func Default() *Config {
+	return &Config{
+		Server: Server{
+			Listen:        "127.0.0.1:8000",
+			DataDir:       "./data",
+			PluginsDir:    "./plugins",
+			MaxBodyBytes:  64 << 10,
+			ReadTimeout:   10 * time.Second,
+			WriteTimeout:  10 * time.Second,
+			IdleTimeout:   60 * time.Second,
+			MaxConns:      10000,
+			MaxConnsPerIP: 0,
+		},
+		JWT: JWT{
+			Algorithm:            "HS256",
+			AccessTokenLifetime:  5 * time.Minute,
+			RefreshTokenLifetime: 24 * time.Hour,
+			RotateRefreshTokens:  true,
+		},
+		Auth: Auth{
+			AuthMethod: "OTP",
+			Options: AuthOptions{
+				OTPLength:                8,
+				OTPExpirePerMinutes:      4,
+				OTPSMSTemplateID:         1,
+				OTPMaxAttempts:           5,
+				OTPSendsPerNumberPerHour: 5,
+				OTPSendsPerIPPerHour:     50,
+			},
+		},
+		SMS: SMS{
+			Timeout:                10 * time.Second,
+			SMSService:             "CONSOLE",
+			Settings:               map[string]string{},
+			Templates:              map[string]int64{},
+			PluginSHA256:           map[string]string{},
+			PluginMemoryLimitMB:    32,
+			PluginCallTimeout:      100 * time.Millisecond,
+			PluginPoolSize:         0,
+			PluginMaxResponseBytes: 1 << 20,
+		},
+		Log: Log{Level: slog.LevelInfo, Format: "text"},
+	}
+}
+
+// Load reads the file at path, applies the environment (EnvSigningKey) and
+// validates the result. An empty path means no file: Default with the
+// environment applied.
+func Load(path string) (*Config, error) {
+	var c *Config
+	if path == "" {
+		c = Default()
+	} else {
+		data, err := readFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if c, err = parse(data); err != nil {
+			return nil, err
+		}
+	}
+	c.ApplyEnv(os.LookupEnv)
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// readFile reads a config file of at most MaxFileBytes.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read config file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read config file: %w", err)
+	}
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("config file %s is larger than %d bytes", path, MaxFileBytes)
+	}
+	return data, nil
+}
+
+// Parse reads a configuration from YAML and validates it. It does not look at
+// the environment; Load does.
+func Parse(data []byte) (*Config, error) {
+	c, err := parse(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func parse(data []byte) (*Config, error) {
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("config file is larger than %d bytes", MaxFileBytes)
+	}
+	c := Default()
+	c.lines = map[string]int{}
+	if err := decode(bytes.NewReader(data), c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ApplyEnv applies the environment, read through lookup (os.LookupEnv): a
+// non-empty EnvSigningKey replaces JWT.SIGNING_KEY.
+func (c *Config) ApplyEnv(lookup func(string) (string, bool)) {
+	if v, ok := lookup(EnvSigningKey); ok && v != "" {
+		c.JWT.SigningKey = v
+		c.JWT.SigningKeyFromEnv = true
+	}
+}
+
+// Error is a configuration error: one line naming the key.
+type Error struct {
+	Key  string // the key path, e.g. AUTH.OPTIONS.OTP_LENGTH ("" for the file as a whole)
+	Line int    // the line in the file, or 0 when unknown
+	Msg  string // the whole message, key included, without the line
+	Hint string // an optional suggestion, e.g. "did you mean SMS.SETTINGS?"
+}
+
+func (e *Error) Error() string {
+	s := e.Msg
+	if e.Line > 0 {
+		s = fmt.Sprintf("%s (line %d)", s, e.Line)
+	}
+	if e.Hint != "" {
+		s += "; " + e.Hint
+	}
+	return s
+}
+
+// errorf returns an *Error for key with the message format(args...) and the
+// line key was set on, if known.
+func (c *Config) errorf(key, format string, args ...any) error {
+	return &Error{Key: key, Line: c.lines[key], Msg: fmt.Sprintf(format, args...)}
+}
+
+// numCPU is what PLUGIN_POOL_SIZE 0 means.
+var numCPU = runtime.GOMAXPROCS
+
+// EffectivePoolSize is PluginPoolSize, or GOMAXPROCS when it is 0.
+func (s SMS) EffectivePoolSize() int {
+	if s.PluginPoolSize > 0 {
+		return s.PluginPoolSize
+	}
+	return numCPU(0)
+}
+
+// String describes j without the signing key, so that printing a Config
+// (fmt's %v, slog) never leaks it.
+func (j JWT) String() string {
+	key := "unset"
+	if j.SigningKey != "" {
+		key = fmt.Sprintf("set (%d bytes)", len(j.SigningKey))
+		if j.SigningKeyFromEnv {
+			key += " from " + EnvSigningKey
+		}
+	}
+	return fmt.Sprintf("{SigningKey:%s Algorithm:%s AccessTokenLifetime:%v RefreshTokenLifetime:%v RotateRefreshTokens:%t}",
+		key, j.Algorithm, j.AccessTokenLifetime, j.RefreshTokenLifetime, j.RotateRefreshTokens)
+}
+
+// GoString is String, for %#v.
+func (j JWT) GoString() string { return "config.JWT" + j.String() }
+
+// String describes s with the names of its settings but not their values,
+// which hold provider credentials.
+func (s SMS) String() string {
+	return fmt.Sprintf("{Timeout:%v SMSService:%s Settings:%v Templates:%v PluginSHA256:%v PluginMemoryLimitMB:%d PluginCallTimeout:%v PluginPoolSize:%d PluginMaxResponseBytes:%d}",
+		s.Timeout, s.SMSService, sortedKeys(s.Settings), s.Templates, s.PluginSHA256, s.PluginMemoryLimitMB, s.PluginCallTimeout, s.PluginPoolSize, s.PluginMaxResponseBytes)
+}
+
+// GoString is String, for %#v.
+func (s SMS) GoString() string { return "config.SMS" + s.String() }
