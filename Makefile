@@ -1,0 +1,51 @@
+# chelseru: build, run, test, benchmark.
+#   make run    build everything and serve (config: ./chelseru.yaml if present, else built-in defaults)
+#   make test   build the plugins, vet, and run every test
+#   make bench  run the benchmarks and the load test; prints a table
+GO      ?= go
+BIN     := bin
+CONFIG  ?= $(wildcard chelseru.yaml)
+# Built-in plugins: <source dir under plugins/>:<output name>.
+PLUGINS := console:console kavenegar:kavenegar_com melipayamak:meli_payamak_com parsianwebco:parsian_webco_ir
+EMBED   := pluginhost/builtin/wasm
+
+export CGO_ENABLED ?= 0
+
+.PHONY: all build plugins run test test-race vet fmt bench clean cplugin tools
+
+all: build
+
+## plugins: build every built-in provider plugin to bin/plugins/<name>.wasm and embed it
+plugins:
+	@mkdir -p $(BIN)/plugins $(EMBED)
+	@for p in $(PLUGINS); do \
+		src=$${p%%:*}; name=$${p##*:}; \
+		echo "wasm  plugins/$$src -> $(BIN)/plugins/$$name.wasm"; \
+		GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o $(BIN)/plugins/$$name.wasm ./plugins/$$src/wasm || exit 1; \
+		cp $(BIN)/plugins/$$name.wasm $(EMBED)/$$name.wasm; \
+	done
+
+## build: the server binary (with the built-in plugins embedded) and the load tool
+build: plugins
+	$(GO) build -trimpath -o $(BIN)/chelseru ./cmd/chelseru
+	$(GO) build -trimpath -o $(BIN)/chelseru-bench ./cmd/chelseru-bench
+
+run: build
+	$(BIN)/chelseru serve $(if $(CONFIG),--config $(CONFIG))
+
+vet: plugins
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+
+test: build vet
+	$(GO) test -count=1 ./...
+
+## test-race: the whole suite under the race detector (slower)
+test-race: build
+	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+
+bench: build
+	bash scripts/bench.sh
+
+clean:
+	rm -rf $(BIN) .bench $(EMBED)/*.wasm
