@@ -1,0 +1,435 @@
+// Package auth is chelseru's login logic, with no HTTP in it: one-time codes
+// sent by SMS, their verification with a bounded number of tries, sessions,
+// JWT issue, refresh with rotation and reuse detection, the authorisation of
+// a bearer token, and the sending of operator SMS through the provider port.
+//
+// Every method takes plain values and returns either a result or an
+// *chelseru.Error whose Message, Key, Fields and Extra are safe to show a
+// client; internal causes are wrapped in it and only ever logged. The host
+// package turns those errors into HTTP responses in one place.
+//
+// The order of the steps in SendOTP is deliberate and documented on it: a
+// request that fails validation or finds a live code costs nothing, a
+// request refused by a limit leaves no code behind, and a code whose SMS was
+// not delivered to the provider is discarded so the user can retry at once.
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/medama-io/go-useragent"
+
+	"github.com/chelseru/chelseru"
+	"github.com/chelseru/chelseru/token"
+)
+
+// Defaults and bounds of Options.
+const (
+	DefaultOTPLength            = 8
+	DefaultOTPTTL               = 4 * time.Minute
+	DefaultMaxAttempts          = 5
+	DefaultSessionTouchInterval = time.Minute
+	// DefaultCleanupTimeout bounds the store writes made after the request's
+	// own context may already be done (discarding a code, recording an SMS
+	// outcome).
+	DefaultCleanupTimeout = 5 * time.Second
+	// MaxMessageRunes is the longest text /api/message/send/ accepts, in
+	// characters (runes), as in the original package.
+	MaxMessageRunes = 290
+	// MinOTPLength and MaxOTPLength bound Options.OTPLength.
+	MinOTPLength = 3
+	MaxOTPLength = 10
+	// maxUserAgent bounds the user agent kept in a session, in bytes.
+	maxUserAgent = 512
+)
+
+// Client-facing texts. They follow the original package where it had one and
+// Django REST Framework / simplejwt otherwise.
+const (
+	MsgInvalidMobile   = "Enter a valid mobile number."
+	MsgOTPConflict     = "An OTP code has already been sent. Please wait %d seconds before trying again."
+	MsgThrottled       = "Request was throttled. Expected available in %d seconds."
+	MsgCodeNotFound    = "The code sent to this mobile number was not found."
+	MsgCodeBurnt       = "Too many wrong codes for this mobile number. Request a new code."
+	MsgProviderFailed  = "The SMS service provider was unable to process the request."
+	MsgProviderTimeout = "The SMS service provider did not answer in time."
+	MsgPluginFailed    = "The SMS provider plugin failed."
+	MsgTokenInvalid    = token.MsgInvalid
+	MsgTokenReused     = "Token is blacklisted"
+	MsgNoCredentials   = "Authentication credentials were not provided."
+	MsgBadAuthHeader   = "Authorization header must contain two space-delimited values"
+	MsgNotFound        = "Not found."
+	MsgRequired        = "This field is required."
+	MsgTextTooLong     = "Ensure this field has no more than %d characters."
+)
+
+// Options are the tunables of a Service, mapped from the config file by the
+// caller. Zero values take the defaults named on each field.
+type Options struct {
+	// OTPLength is the number of decimal digits of a code (AUTH.OPTIONS.OTP_LENGTH),
+	// MinOTPLength..MaxOTPLength; 0 means DefaultOTPLength.
+	OTPLength int
+	// OTPTTL is how long a code stays valid (OTP_EXPIRE_PER_MINUTES); 0 means DefaultOTPTTL.
+	OTPTTL time.Duration
+	// OTPTemplateID is the provider template codes are sent with (OTP_SMS_TEMPLATE_ID).
+	OTPTemplateID int64
+	// MaxAttempts is the number of wrong codes that burns a code
+	// (OTP_MAX_ATTEMPTS); 0 means DefaultMaxAttempts.
+	MaxAttempts int
+	// SendsPerNumberPerHour and SendsPerIPPerHour are the send limits
+	// (OTP_SENDS_PER_NUMBER_PER_HOUR, OTP_SENDS_PER_IP_PER_HOUR). A value <= 0
+	// disables that limit.
+	SendsPerNumberPerHour int
+	SendsPerIPPerHour     int
+	// SessionTouchInterval is how stale a session's LastSeen must be before a
+	// request updates it; 0 means DefaultSessionTouchInterval.
+	SessionTouchInterval time.Duration
+	// SMSTimeout, when positive, bounds one provider call from here too
+	// (SMS.TIMEOUT); the plugin host applies the same bound itself.
+	SMSTimeout time.Duration
+	// Service is the SMS_SERVICE name recorded with every message.
+	Service string
+	// TemplateOnly is true when the provider sends only templates (its
+	// manifest has Templates and not Text, as Parsian Webco): then
+	// /api/message/send/ requires template_id.
+	TemplateOnly bool
+	// CleanupTimeout bounds the store writes made after a provider call; 0
+	// means DefaultCleanupTimeout.
+	CleanupTimeout time.Duration
+}
+
+// Deps are the collaborators of a Service.
+type Deps struct {
+	// Store is the storage (required).
+	Store chelseru.Store
+	// Sender is the SMS provider port (required).
+	Sender chelseru.SMSSender
+	// Tokens issues and parses JWTs (required).
+	Tokens *token.Issuer
+	// OTPKey is the HMAC key codes are hashed with (required, at least 16
+	// bytes). Keep it stable across restarts or live codes stop matching.
+	OTPKey []byte
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives operational messages; nil means slog.Default().
+	Logger *slog.Logger
+	// UserAgents parses user agents into device and browser; nil means a
+	// parser built by New (building one takes a few milliseconds).
+	UserAgents *useragent.Parser
+}
+
+// Service is the login logic. It is safe for concurrent use.
+type Service struct {
+	opts   Options
+	store  chelseru.Store
+	sender chelseru.SMSSender
+	tokens *token.Issuer
+	key    []byte
+	now    func() time.Time
+	log    *slog.Logger
+	ua     *useragent.Parser
+	// refreshTTL and rotate are copied from the issuer's configuration.
+	refreshTTL time.Duration
+	rotate     bool
+	macs       sync.Pool // of hash.Hash: HMAC-SHA256 under key
+}
+
+// New checks opts and deps and returns a Service.
+func New(opts Options, deps Deps) (*Service, error) {
+	if opts.OTPLength == 0 {
+		opts.OTPLength = DefaultOTPLength
+	}
+	if opts.OTPLength < MinOTPLength || opts.OTPLength > MaxOTPLength {
+		return nil, fmt.Errorf("auth: OTP length must be between %d and %d, got %d", MinOTPLength, MaxOTPLength, opts.OTPLength)
+	}
+	if opts.OTPTTL == 0 {
+		opts.OTPTTL = DefaultOTPTTL
+	}
+	if opts.OTPTTL < time.Second {
+		return nil, fmt.Errorf("auth: OTP lifetime must be at least 1s, got %v", opts.OTPTTL)
+	}
+	if opts.MaxAttempts == 0 {
+		opts.MaxAttempts = DefaultMaxAttempts
+	}
+	if opts.MaxAttempts < 1 {
+		return nil, fmt.Errorf("auth: OTP max attempts must be at least 1, got %d", opts.MaxAttempts)
+	}
+	if opts.SessionTouchInterval <= 0 {
+		opts.SessionTouchInterval = DefaultSessionTouchInterval
+	}
+	if opts.CleanupTimeout <= 0 {
+		opts.CleanupTimeout = DefaultCleanupTimeout
+	}
+	switch {
+	case deps.Store == nil:
+		return nil, errors.New("auth: a store is required")
+	case deps.Sender == nil:
+		return nil, errors.New("auth: an SMS sender is required")
+	case deps.Tokens == nil:
+		return nil, errors.New("auth: a token issuer is required")
+	case len(deps.OTPKey) < 16:
+		return nil, fmt.Errorf("auth: the OTP key must be at least 16 bytes, got %d", len(deps.OTPKey))
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	if deps.UserAgents == nil {
+		deps.UserAgents = useragent.NewParser()
+	}
+	tc := deps.Tokens.Config()
+	svc := &Service{
+		opts:       opts,
+		store:      deps.Store,
+		sender:     deps.Sender,
+		tokens:     deps.Tokens,
+		key:        append([]byte(nil), deps.OTPKey...),
+		now:        deps.Now,
+		log:        deps.Logger,
+		ua:         deps.UserAgents,
+		refreshTTL: tc.RefreshLifetime,
+		rotate:     tc.Rotate,
+	}
+	svc.macs.New = func() any { return hmac.New(sha256.New, svc.key) }
+	return svc, nil
+}
+
+// Options returns the options in effect (defaults filled in).
+func (s *Service) Options() Options { return s.opts }
+
+// normalizeMobile validates and normalises a mobile number for field.
+func normalizeMobile(field, raw string) (string, error) {
+	m, ok := chelseru.NormalizeMobile(raw)
+	if !ok {
+		return "", chelseru.FieldError(field, MsgInvalidMobile)
+	}
+	return m, nil
+}
+
+// newCode returns n decimal digits from crypto/rand. Each digit comes from
+// one random byte below 250 (bytes 250..255 are rejected), so every digit is
+// uniform: no modulo bias.
+func newCode(n int) (string, error) {
+	var out [MaxOTPLength]byte
+	var buf [32]byte
+	got := 0
+	for got < n {
+		if _, err := rand.Read(buf[:]); err != nil {
+			return "", fmt.Errorf("read random code: %w", err)
+		}
+		for _, b := range buf {
+			if b >= 250 {
+				continue
+			}
+			out[got] = '0' + b%10
+			got++
+			if got == n {
+				break
+			}
+		}
+	}
+	return string(out[:n]), nil
+}
+
+// hashCode is HMAC-SHA256(key, mobile ":" code). The HMAC states are
+// pooled: building one hashes the key twice.
+func (s *Service) hashCode(mobile, code string) []byte {
+	m := s.macs.Get().(hash.Hash)
+	m.Reset()
+	io.WriteString(m, mobile)
+	io.WriteString(m, ":")
+	io.WriteString(m, code)
+	sum := m.Sum(make([]byte, 0, sha256.Size))
+	s.macs.Put(m)
+	return sum
+}
+
+// ceilSeconds is d in whole seconds, rounded up, at least 1.
+func ceilSeconds(d time.Duration) int64 {
+	s := int64((d + time.Second - 1) / time.Second)
+	if s < 1 {
+		s = 1
+	}
+	return s
+}
+
+// ipLimitKey is the rate-limit key of a client address: the address itself
+// for IPv4, its /64 for IPv6 (one host usually owns a whole /64, so limiting
+// single IPv6 addresses limits nothing). Unparsable addresses are used as
+// they are.
+func ipLimitKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		p, err := a.WithZone("").Prefix(64)
+		if err == nil {
+			return p.String()
+		}
+	}
+	return a.String()
+}
+
+// cleanupContext is a context for writes that must happen even when ctx is
+// done (the client went away or the provider timed out).
+func (s *Service) cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), s.opts.CleanupTimeout)
+}
+
+// SendOTP sends a new one-time code to mobile, asked for from the client
+// address ip ("" when unknown: then the per-address limit is not applied).
+//
+// The steps, in order:
+//  1. mobile is normalised; an invalid number is a 400 and costs nothing;
+//  2. a code is generated and its HMAC stored with a TTL; a live code for the
+//     number is a 409 with the whole seconds left, and costs nothing;
+//  3. one unit of the per-number and per-address limits is taken; a refusal
+//     is a 429 with RetryAfter, and the code just stored is deleted;
+//  4. the code is handed to the provider with template OTPTemplateID. On a
+//     failure (502) or timeout (504) the code is deleted so the user can
+//     retry at once; the limit units stay taken, since the provider was
+//     called.
+func (s *Service) SendOTP(ctx context.Context, mobile, ip string) error {
+	m, err := normalizeMobile("mobile_number", mobile)
+	if err != nil {
+		return err
+	}
+	code, err := newCode(s.opts.OTPLength)
+	if err != nil {
+		return chelseru.Internal(err)
+	}
+	now := s.now()
+	hash := s.hashCode(m, code)
+	existing, err := s.store.CreateOTP(ctx, chelseru.OTP{Mobile: m, Hash: hash, ExpiresAt: now.Add(s.opts.OTPTTL)})
+	switch {
+	case errors.Is(err, chelseru.ErrExists):
+		left := existing.ExpiresAt.Sub(now)
+		return &chelseru.Error{
+			Code:       chelseru.ECONFLICT,
+			Key:        "details",
+			Message:    fmt.Sprintf(MsgOTPConflict, ceilSeconds(left)),
+			RetryAfter: left,
+		}
+	case err != nil:
+		return chelseru.Internal(fmt.Errorf("store otp: %w", err))
+	}
+
+	limits := make([]chelseru.Limit, 0, 2)
+	if s.opts.SendsPerNumberPerHour > 0 {
+		limits = append(limits, chelseru.Limit{Key: "otp-mobile:" + m, Max: s.opts.SendsPerNumberPerHour, Window: time.Hour})
+	}
+	if s.opts.SendsPerIPPerHour > 0 && ip != "" {
+		limits = append(limits, chelseru.Limit{Key: "otp-ip:" + ipLimitKey(ip), Max: s.opts.SendsPerIPPerHour, Window: time.Hour})
+	}
+	if len(limits) > 0 {
+		wait, err := s.store.Take(ctx, now, limits...)
+		if err != nil || wait > 0 {
+			s.discardCode(ctx, m, hash)
+			if err != nil {
+				return chelseru.Internal(fmt.Errorf("take send limits: %w", err))
+			}
+			return &chelseru.Error{
+				Code:       chelseru.ETOOMANY,
+				Message:    fmt.Sprintf(MsgThrottled, ceilSeconds(wait)),
+				RetryAfter: wait,
+			}
+		}
+	}
+
+	sctx, cancel := s.smsContext(ctx)
+	_, err = s.sender.Send(sctx, chelseru.SMS{To: m, TemplateID: s.opts.OTPTemplateID, Vars: []string{code}})
+	cancel()
+	if err != nil {
+		s.discardCode(ctx, m, hash)
+		return s.providerError(err, false, "send otp to "+maskMobile(m))
+	}
+	return nil
+}
+
+// discardCode deletes the code with hash for mobile, logging a failure.
+func (s *Service) discardCode(ctx context.Context, mobile string, hash []byte) {
+	cctx, cancel := s.cleanupContext(ctx)
+	defer cancel()
+	if err := s.store.DeleteOTP(cctx, mobile, hash); err != nil {
+		s.log.ErrorContext(ctx, "discard otp", "mobile", maskMobile(mobile), "err", err)
+	}
+}
+
+// smsContext bounds one provider call by Options.SMSTimeout.
+func (s *Service) smsContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.opts.SMSTimeout > 0 {
+		return context.WithTimeout(ctx, s.opts.SMSTimeout)
+	}
+	return context.WithCancel(ctx)
+}
+
+// providerError turns a provider failure into the client-facing error. With
+// details, the provider's own code and text are included (errorcode,
+// errortext), as the original did for /api/message/send/; the anonymous
+// /api/otp/send/ does not show them, since they describe the operator's
+// account (credit, credentials) to anyone.
+//
+// The error wraps err with what (for the log line the host writes with the
+// request id); auth itself does not log provider failures, so each one is
+// logged once.
+func (s *Service) providerError(err error, details bool, what string) *chelseru.Error {
+	var se *chelseru.SMSError
+	isSMS := errors.As(err, &se)
+	if (isSMS && se.Class == chelseru.SMSTimeout) || errors.Is(err, context.DeadlineExceeded) {
+		return &chelseru.Error{Code: chelseru.ETIMEOUT, Key: "details", Message: MsgProviderTimeout, Err: fmt.Errorf("%s: %w", what, err)}
+	}
+	e := &chelseru.Error{Code: chelseru.EPROVIDER, Key: "details", Message: MsgProviderFailed, Err: fmt.Errorf("%s: %w", what, err)}
+	switch {
+	case !details:
+	case isSMS && se.Class != chelseru.SMSPlugin:
+		e.Extra = map[string]any{"errorcode": providerCode(se.Code), "errortext": se.Text}
+	default:
+		// A plugin that trapped or broke the ABI has no provider answer to
+		// show, and its error text is the runtime's, not the provider's.
+		e.Extra = map[string]any{"errorcode": nil, "errortext": MsgPluginFailed}
+	}
+	return e
+}
+
+// providerCode is a provider's error code as a JSON value: an integer when it
+// is one (Kavenegar's statuses are), else the string, else null.
+func providerCode(c string) any {
+	if c == "" {
+		return nil
+	}
+	var n int64
+	for i := 0; i < len(c); i++ {
+		d := c[i]
+		if d < '0' || d > '9' || i >= 18 {
+			return c
+		}
+		n = n*10 + int64(d-'0')
+	}
+	if c[0] == '0' && len(c) > 1 {
+		return c
+	}
+	return n
+}
+
+// maskMobile hides the middle of a mobile number for logs: 0912***4567.
+func maskMobile(m string) string {
+	if len(m) != 11 {
+		return "***"
+	}
+	return m[:4] + "***" + m[7:]
+}

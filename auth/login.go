@@ -1,0 +1,328 @@
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/chelseru/chelseru"
+	"github.com/chelseru/chelseru/token"
+)
+
+// Login is what /api/authenticate/ needs.
+type Login struct {
+	// Mobile is the mobile number as sent (any accepted form).
+	Mobile string
+	// Code is the one-time code as sent; Persian and Arabic-Indic digits are
+	// accepted.
+	Code string
+	// Group is the user group (default 0).
+	Group int64
+	// UserAgent and IP describe the client, for the session record.
+	UserAgent string
+	IP        string
+}
+
+// Tokens is a pair of JWTs. Refresh is empty when a refresh did not rotate.
+type Tokens struct {
+	Access  string
+	Refresh string
+}
+
+// Principal is the caller behind a valid access token.
+type Principal struct {
+	UserID    int64
+	SessionID int64
+}
+
+// asciiDigits turns Persian and Arabic-Indic digits in s into ASCII ones and
+// trims surrounding space; other characters are kept as they are.
+func asciiDigits(s string) string {
+	s = strings.TrimSpace(s)
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case r >= '۰' && r <= '۹':
+			b.WriteByte(byte('0' + r - '۰'))
+		case r >= '٠' && r <= '٩':
+			b.WriteByte(byte('0' + r - '٠'))
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// Authenticate checks a one-time code and, when it matches, logs the user in:
+// the user (Group, Mobile) is created on first login, a session is recorded
+// and an access and a refresh token are issued for it.
+//
+// A wrong, used or expired code is a 401 with the original's body; the
+// MaxAttempts-th wrong code burns the code and is a 429, as is every try
+// until a new code is sent.
+func (s *Service) Authenticate(ctx context.Context, in Login) (Tokens, error) {
+	m, err := normalizeMobile("mobile_number", in.Mobile)
+	if err != nil {
+		return Tokens{}, err
+	}
+	code := asciiDigits(in.Code)
+	want := s.hashCode(m, code)
+	check, err := s.store.VerifyOTP(ctx, m, func(o chelseru.OTP) bool { return hmac.Equal(o.Hash, want) }, s.opts.MaxAttempts)
+	if err != nil {
+		return Tokens{}, chelseru.Internal(fmt.Errorf("verify otp: %w", err))
+	}
+	switch check {
+	case chelseru.OTPMatched:
+	case chelseru.OTPBurnt:
+		return Tokens{}, &chelseru.Error{Code: chelseru.ETOOMANY, Message: MsgCodeBurnt}
+	default: // OTPMissing, OTPMismatch
+		return Tokens{}, &chelseru.Error{Code: chelseru.EUNAUTHORIZED, Key: "error", Message: MsgCodeNotFound}
+	}
+
+	now := s.now()
+	u, created, err := s.store.GetOrCreateUser(ctx, in.Group, m, now)
+	if err != nil {
+		return Tokens{}, chelseru.Internal(fmt.Errorf("get or create user: %w", err))
+	}
+	if created {
+		s.log.InfoContext(ctx, "user created", "user_id", u.ID, "group", u.Group)
+	}
+	return s.openSession(ctx, u.ID, in.UserAgent, in.IP)
+}
+
+// openSession records a new session for userID and issues its tokens. The
+// session is created with a random placeholder refresh jti, then moved to
+// the jti of the token issued for it (the token must name the session id,
+// which the store assigns).
+func (s *Service) openSession(ctx context.Context, userID int64, uaString, ip string) (Tokens, error) {
+	now := s.now()
+	uaString = truncateUTF8(uaString, maxUserAgent)
+	device, browser := s.describeAgent(uaString)
+	placeholder, err := randomHex(16)
+	if err != nil {
+		return Tokens{}, chelseru.Internal(err)
+	}
+	sess, err := s.store.CreateSession(ctx, chelseru.Session{
+		UserID:     userID,
+		UserAgent:  uaString,
+		Device:     device,
+		Browser:    browser,
+		IP:         ip,
+		CreatedAt:  now,
+		LastSeen:   now,
+		RefreshJTI: "pending:" + placeholder,
+		ExpiresAt:  now.Add(s.refreshTTL),
+	})
+	if err != nil {
+		return Tokens{}, chelseru.Internal(fmt.Errorf("create session: %w", err))
+	}
+	refresh, rc, err := s.tokens.Issue(token.Refresh, userID, sess.ID, now)
+	if err != nil {
+		return Tokens{}, chelseru.Internal(fmt.Errorf("issue refresh token: %w", err))
+	}
+	if err := s.store.RotateRefresh(ctx, sess.ID, sess.RefreshJTI, rc.JTI, rc.ExpiresAt); err != nil {
+		return Tokens{}, chelseru.Internal(fmt.Errorf("bind refresh token to session: %w", err))
+	}
+	access, _, err := s.tokens.Issue(token.Access, userID, sess.ID, now)
+	if err != nil {
+		return Tokens{}, chelseru.Internal(fmt.Errorf("issue access token: %w", err))
+	}
+	return Tokens{Access: access, Refresh: refresh}, nil
+}
+
+// describeAgent parses a user agent into a device ("Mobile (Android)") and a
+// browser ("Chrome 118"); unknown parts are empty.
+func (s *Service) describeAgent(ua string) (device, browser string) {
+	if ua == "" {
+		return "", ""
+	}
+	a := s.ua.Parse(ua)
+	device = string(a.Device())
+	if os := string(a.OS()); os != "" {
+		if device == "" {
+			device = os
+		} else {
+			device += " (" + os + ")"
+		}
+	}
+	browser = string(a.Browser())
+	if v := a.BrowserVersionMajor(); browser != "" && v != "" {
+		browser += " " + v
+	}
+	return device, browser
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// randomHex is n random bytes, hex encoded.
+func randomHex(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("read random: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// tokenInvalid is simplejwt's answer to a token that is well formed but not
+// acceptable (its session was revoked, or it was rotated out).
+func tokenInvalid(msg string, cause error) *chelseru.Error {
+	return &chelseru.Error{
+		Code:    chelseru.EUNAUTHORIZED,
+		Message: msg,
+		Extra:   map[string]any{"code": "token_not_valid"},
+		Err:     cause,
+	}
+}
+
+// Refresh exchanges a refresh token for a new access token. With rotation
+// (ROTATE_REFRESH_TOKENS) it also returns a new refresh token and the old
+// one stops working; presenting a rotated-out refresh token again means it
+// was copied, so the session is revoked and the answer is 401.
+func (s *Service) Refresh(ctx context.Context, refresh string) (Tokens, error) {
+	now := s.now()
+	c, err := s.tokens.Parse(refresh, token.Refresh, now)
+	if err != nil {
+		return Tokens{}, err
+	}
+	sess, err := s.liveSession(ctx, c)
+	if err != nil {
+		return Tokens{}, err
+	}
+	if sess.RefreshJTI != c.JTI {
+		return Tokens{}, s.revokeReused(ctx, sess, nil)
+	}
+	var out Tokens
+	if s.rotate {
+		newRefresh, rc, err := s.tokens.Issue(token.Refresh, c.UserID, c.SessionID, now)
+		if err != nil {
+			return Tokens{}, chelseru.Internal(fmt.Errorf("issue refresh token: %w", err))
+		}
+		switch err := s.store.RotateRefresh(ctx, sess.ID, c.JTI, rc.JTI, rc.ExpiresAt); {
+		case errors.Is(err, chelseru.ErrStale):
+			return Tokens{}, s.revokeReused(ctx, sess, err)
+		case errors.Is(err, chelseru.ErrNotFound):
+			return Tokens{}, tokenInvalid(MsgTokenInvalid, err)
+		case err != nil:
+			return Tokens{}, chelseru.Internal(fmt.Errorf("rotate refresh token: %w", err))
+		}
+		out.Refresh = newRefresh
+	}
+	access, _, err := s.tokens.Issue(token.Access, c.UserID, c.SessionID, now)
+	if err != nil {
+		return Tokens{}, chelseru.Internal(fmt.Errorf("issue access token: %w", err))
+	}
+	out.Access = access
+	return out, nil
+}
+
+// revokeReused deletes a session whose refresh token was used twice and
+// returns the 401 to answer with.
+func (s *Service) revokeReused(ctx context.Context, sess chelseru.Session, cause error) error {
+	if err := s.store.DeleteSession(ctx, sess.UserID, sess.ID); err != nil && !errors.Is(err, chelseru.ErrNotFound) {
+		s.log.ErrorContext(ctx, "revoke session after refresh reuse", "session_id", sess.ID, "err", err)
+	}
+	s.log.WarnContext(ctx, "refresh token reused: session revoked", "user_id", sess.UserID, "session_id", sess.ID)
+	return tokenInvalid(MsgTokenReused, cause)
+}
+
+// liveSession returns the session named by c, or a token_not_valid 401 when
+// it is gone (revoked or expired) or belongs to another user.
+func (s *Service) liveSession(ctx context.Context, c token.Claims) (chelseru.Session, error) {
+	sess, err := s.store.GetSession(ctx, c.SessionID)
+	switch {
+	case errors.Is(err, chelseru.ErrNotFound):
+		return chelseru.Session{}, tokenInvalid(MsgTokenInvalid, err)
+	case err != nil:
+		return chelseru.Session{}, chelseru.Internal(fmt.Errorf("get session: %w", err))
+	case sess.UserID != c.UserID:
+		return chelseru.Session{}, tokenInvalid(MsgTokenInvalid, fmt.Errorf("session %d belongs to user %d, token names user %d", sess.ID, sess.UserID, c.UserID))
+	}
+	return sess, nil
+}
+
+// Verify reports whether tok is a valid token of either type whose session
+// is live; for a refresh token it must also be the session's current one.
+func (s *Service) Verify(ctx context.Context, tok string) error {
+	c, err := s.tokens.Parse(tok, "", s.now())
+	if err != nil {
+		return err
+	}
+	sess, err := s.liveSession(ctx, c)
+	if err != nil {
+		return err
+	}
+	if c.Type == token.Refresh && sess.RefreshJTI != c.JTI {
+		return tokenInvalid(MsgTokenReused, nil)
+	}
+	return nil
+}
+
+// Authorize checks an Authorization header value ("Bearer <access>") and
+// returns the caller. The token must be an access token whose session is
+// live. The session's LastSeen is updated when it is older than
+// SessionTouchInterval, so a busy client costs one write a minute, not one
+// per request.
+func (s *Service) Authorize(ctx context.Context, header string) (Principal, error) {
+	tok, err := bearer(header)
+	if err != nil {
+		return Principal{}, err
+	}
+	now := s.now()
+	c, err := s.tokens.Parse(tok, token.Access, now)
+	if err != nil {
+		return Principal{}, err
+	}
+	sess, err := s.liveSession(ctx, c)
+	if err != nil {
+		return Principal{}, err
+	}
+	if now.Sub(sess.LastSeen) >= s.opts.SessionTouchInterval {
+		if err := s.store.TouchSession(ctx, sess.ID, now); err != nil && !errors.Is(err, chelseru.ErrNotFound) {
+			s.log.WarnContext(ctx, "touch session", "session_id", sess.ID, "err", err)
+		}
+	}
+	return Principal{UserID: c.UserID, SessionID: c.SessionID}, nil
+}
+
+// bearer extracts the token from an Authorization header as simplejwt does:
+// a header that is absent or not of the Bearer type means no credentials; a
+// Bearer header without exactly one token after it is malformed.
+func bearer(h string) (string, error) {
+	parts := strings.Fields(h)
+	if len(parts) == 0 || parts[0] != "Bearer" {
+		return "", &chelseru.Error{Code: chelseru.EUNAUTHENTICATED, Message: MsgNoCredentials}
+	}
+	if len(parts) != 2 {
+		return "", &chelseru.Error{
+			Code:    chelseru.EUNAUTHORIZED,
+			Message: MsgBadAuthHeader,
+			Extra:   map[string]any{"code": "bad_authorization_header"},
+		}
+	}
+	return parts[1], nil
+}
