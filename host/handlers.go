@@ -1,0 +1,214 @@
+package host
+
+import (
+	"github.com/valyala/fasthttp"
+
+	"github.com/chelseru/chelseru"
+	"github.com/chelseru/chelseru/auth"
+)
+
+// Fixed success bodies.
+const (
+	bodyOTPSent     = `{"details":"The OTP code was sent correctly."}`
+	bodyMessageSent = `{"details":"The Message was sent correctly.","message_id":`
+)
+
+// handleOTPSend serves POST /api/otp/send/.
+func (s *Server) handleOTPSend(ctx *fasthttp.RequestCtx, rs *reqState) {
+	if !s.decodeBody(ctx, rs, fieldsOTPSend) {
+		return
+	}
+	var fe fieldErrors
+	mobile := fe.char("mobile_number", rs.vals[0], true)
+	err := fe.err()
+	if err == nil {
+		err = s.auth.SendOTP(reqContext(), mobile, s.clientIP(ctx))
+	}
+	s.metrics.otpSends[outcomeOf(err)].Inc()
+	if err != nil {
+		s.writeError(ctx, rs, err)
+		return
+	}
+	s.writeJSON(ctx, rs, fasthttp.StatusOK, append(rs.out[:0], bodyOTPSent...))
+}
+
+// handleAuthenticate serves POST /api/authenticate/.
+func (s *Server) handleAuthenticate(ctx *fasthttp.RequestCtx, rs *reqState) {
+	if !s.decodeBody(ctx, rs, fieldsAuthenticate) {
+		return
+	}
+	var fe fieldErrors
+	in := auth.Login{
+		Mobile:    fe.char("mobile_number", rs.vals[0], true),
+		Code:      fe.char("code", rs.vals[1], true),
+		Group:     fe.integer("group", rs.vals[2], false, 0),
+		UserAgent: string(ctx.Request.Header.UserAgent()),
+	}
+	var toks auth.Tokens
+	err := fe.err()
+	if err == nil {
+		in.IP = s.clientIP(ctx)
+		toks, err = s.auth.Authenticate(reqContext(), in)
+	}
+	s.metrics.logins[outcomeOf(err)].Inc()
+	if err != nil {
+		s.writeError(ctx, rs, err)
+		return
+	}
+	s.writeTokens(ctx, rs, toks)
+}
+
+// writeTokens answers {"access": ..., "refresh": ...}, without refresh when
+// it is empty.
+func (s *Server) writeTokens(ctx *fasthttp.RequestCtx, rs *reqState, t auth.Tokens) {
+	b := append(rs.out[:0], `{"access":`...)
+	b = appendString(b, t.Access)
+	if t.Refresh != "" {
+		b = append(b, `,"refresh":`...)
+		b = appendString(b, t.Refresh)
+	}
+	b = append(b, '}')
+	rs.out = b
+	s.writeJSON(ctx, rs, fasthttp.StatusOK, b)
+}
+
+// handleRefresh serves POST /api/token/refresh/.
+func (s *Server) handleRefresh(ctx *fasthttp.RequestCtx, rs *reqState) {
+	if !s.decodeBody(ctx, rs, fieldsRefresh) {
+		return
+	}
+	var fe fieldErrors
+	refresh := fe.char("refresh", rs.vals[0], true)
+	var toks auth.Tokens
+	err := fe.err()
+	if err == nil {
+		toks, err = s.auth.Refresh(reqContext(), refresh)
+	}
+	if err != nil {
+		s.writeError(ctx, rs, err)
+		return
+	}
+	s.writeTokens(ctx, rs, toks)
+}
+
+// handleVerify serves POST /api/token/verify/.
+func (s *Server) handleVerify(ctx *fasthttp.RequestCtx, rs *reqState) {
+	if !s.decodeBody(ctx, rs, fieldsVerify) {
+		return
+	}
+	var fe fieldErrors
+	tok := fe.char("token", rs.vals[0], true)
+	err := fe.err()
+	if err == nil {
+		err = s.auth.Verify(reqContext(), tok)
+	}
+	if err != nil {
+		s.writeError(ctx, rs, err)
+		return
+	}
+	s.writeJSON(ctx, rs, fasthttp.StatusOK, append(rs.out[:0], `{}`...))
+}
+
+// authorize checks the request's bearer token, answering 401 itself when it
+// fails.
+func (s *Server) authorize(ctx *fasthttp.RequestCtx, rs *reqState) (auth.Principal, bool) {
+	p, err := s.auth.Authorize(reqContext(), string(ctx.Request.Header.Peek(fasthttp.HeaderAuthorization)))
+	if err != nil {
+		s.writeError(ctx, rs, err)
+		return auth.Principal{}, false
+	}
+	return p, true
+}
+
+// handleSessions serves GET /api/sessions/: a plain array of the caller's
+// sessions.
+func (s *Server) handleSessions(ctx *fasthttp.RequestCtx, rs *reqState) {
+	p, ok := s.authorize(ctx, rs)
+	if !ok {
+		return
+	}
+	list, err := s.auth.ListSessions(reqContext(), p)
+	if err != nil {
+		s.writeError(ctx, rs, err)
+		return
+	}
+	b := append(rs.out[:0], '[')
+	for i, v := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":`...)
+		b = formatID(b, v.ID)
+		b = append(b, `,"user_agent":`...)
+		b = appendString(b, v.UserAgent)
+		b = append(b, `,"ip_address":`...)
+		b = appendString(b, v.IP)
+		b = append(b, `,"device":`...)
+		b = appendString(b, v.Device)
+		b = append(b, `,"browser":`...)
+		b = appendString(b, v.Browser)
+		b = append(b, `,"created_at":`...)
+		b = appendTime(b, v.CreatedAt)
+		b = append(b, `,"last_seen":`...)
+		b = appendTime(b, v.LastSeen)
+		if v.Current {
+			b = append(b, `,"current":true}`...)
+		} else {
+			b = append(b, `,"current":false}`...)
+		}
+	}
+	b = append(b, ']')
+	rs.out = b
+	s.writeJSON(ctx, rs, fasthttp.StatusOK, b)
+}
+
+// handleRevoke serves DELETE /api/sessions/{id}/: 204 on success, 404 for a
+// session that is not the caller's.
+func (s *Server) handleRevoke(ctx *fasthttp.RequestCtx, rs *reqState, id int64) {
+	p, ok := s.authorize(ctx, rs)
+	if !ok {
+		return
+	}
+	if err := s.auth.RevokeSession(reqContext(), p, id); err != nil {
+		s.writeError(ctx, rs, err)
+		return
+	}
+	ctx.SetStatusCode(fasthttp.StatusNoContent)
+	rs.status = fasthttp.StatusNoContent
+}
+
+// handleMessageSend serves POST /api/message/send/. As in DRF, the token is
+// checked before the body is read: a request without a valid token gets a
+// 401 whatever its body.
+func (s *Server) handleMessageSend(ctx *fasthttp.RequestCtx, rs *reqState) {
+	p, ok := s.authorize(ctx, rs)
+	if !ok {
+		return
+	}
+	if !s.decodeBody(ctx, rs, fieldsMessage) {
+		return
+	}
+	var fe fieldErrors
+	in := auth.Outgoing{
+		Mobile:     fe.char("mobile_number", rs.vals[0], true),
+		Text:       fe.char("message_text", rs.vals[1], true),
+		TemplateID: fe.integer("template_id", rs.vals[2], false, 0),
+	}
+	err := fe.err()
+	var id string
+	if err == nil {
+		var m chelseru.Message
+		m, err = s.auth.SendMessage(reqContext(), p, in)
+		id = m.ProviderMessageID
+	}
+	s.metrics.sms[outcomeOf(err)].Inc()
+	if err != nil {
+		s.writeError(ctx, rs, err)
+		return
+	}
+	b := append(rs.out[:0], bodyMessageSent...)
+	b = appendString(b, id)
+	b = append(b, '}')
+	rs.out = b
+	s.writeJSON(ctx, rs, fasthttp.StatusOK, b)
+}
