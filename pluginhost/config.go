@@ -1,0 +1,118 @@
+package pluginhost
+
+import (
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultService          = "CONSOLE"
+	DefaultTimeout          = 10 * time.Second
+	DefaultCallTimeout      = 100 * time.Millisecond
+	DefaultMemoryLimitPages = 512 // 32 MiB
+	DefaultMaxResponseBytes = 1 << 20
+	DefaultPollInterval     = time.Second
+)
+
+// Fixed limits of the host (documented in docs/plugin-abi.md).
+const (
+	// MaxSteps bounds the HTTP requests of one send.
+	MaxSteps = 8
+	// MaxOutputBytes bounds one output of a plugin call (an Action, a
+	// Manifest, a ConfigureResult).
+	MaxOutputBytes = 4 << 20
+	// MaxModuleBytes bounds a module file.
+	MaxModuleBytes = 64 << 20
+	// MaxPluginFiles bounds the *.wasm files read from PluginsDir.
+	MaxPluginFiles = 64
+	// MaxLogLine bounds one line a plugin logs through chelseru.log.
+	MaxLogLine = 4096
+	// minMemoryPages is the smallest memory cap accepted: the Go guest's GC
+	// does not know the cap, and below ~128 pages a normal workload traps.
+	minMemoryPages = 128
+)
+
+// Config configures a Host. Zero values take the defaults above.
+type Config struct {
+	// DataDir holds the compilation cache at DataDir/wasm-cache ("" = no disk cache).
+	DataDir string
+	// PluginsDir holds extra *.wasm modules ("" = built-ins only). A module
+	// there whose manifest names the service overrides the built-in one. The
+	// folder is polled for changes.
+	PluginsDir string
+	// Service is SMS_SERVICE, e.g. "KAVENEGAR_COM" (default CONSOLE).
+	Service string
+	// Settings is all of SMS.SETTINGS; a plugin receives only the keys that
+	// begin with its name and an underscore.
+	Settings map[string]string
+	// Pins maps a service name to the sha256 (hex) its module must have.
+	Pins map[string]string
+	// Timeout bounds a whole send, HTTP included (SMS.TIMEOUT) -> SMSTimeout.
+	Timeout time.Duration
+	// CallTimeout bounds one call into a plugin.
+	CallTimeout time.Duration
+	// MemoryLimitPages caps each instance's linear memory (64 KiB pages; at least 128).
+	MemoryLimitPages uint32
+	// PoolSize is the most instances per plugin (default GOMAXPROCS).
+	PoolSize int
+	// MaxResponseBytes caps a provider response body handed to a plugin.
+	MaxResponseBytes int64
+	// Logger receives the host's and the plugins' log lines (default slog.Default()).
+	Logger *slog.Logger
+	// Builtins overrides the embedded built-in modules (tests); nil = embedded.
+	Builtins fs.FS
+
+	// PollInterval is how often PluginsDir is checked for changed modules
+	// (default 1s; negative disables reloading).
+	PollInterval time.Duration
+	// Transport makes the provider requests (default: a net/http transport
+	// owned by the Host). Tests and benchmarks may pass an in-process one.
+	Transport http.RoundTripper
+
+	// limit forces a per-call limit mechanism (tests and benchmarks only).
+	limit limitMode
+}
+
+func (c Config) withDefaults() Config {
+	if c.Service == "" {
+		c.Service = DefaultService
+	}
+	c.Service = strings.ToUpper(c.Service)
+	if c.Timeout <= 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.CallTimeout <= 0 {
+		c.CallTimeout = DefaultCallTimeout
+	}
+	if c.MemoryLimitPages == 0 {
+		c.MemoryLimitPages = DefaultMemoryLimitPages
+	}
+	if c.MemoryLimitPages < minMemoryPages {
+		c.MemoryLimitPages = minMemoryPages
+	}
+	if c.MemoryLimitPages > 65536 {
+		c.MemoryLimitPages = 65536
+	}
+	if c.PoolSize <= 0 {
+		c.PoolSize = runtime.GOMAXPROCS(0)
+	}
+	if c.MaxResponseBytes <= 0 {
+		c.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = DefaultPollInterval
+	}
+	return c
+}
+
+// discardLogger is used by Check, which has no configuration.
+var discardLogger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -1,0 +1,147 @@
+package pluginhost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/chelseru/chelseru/sdk/abi"
+)
+
+// engines holds one wazero runtime per time-limit mechanism in use: the
+// mechanism is a runtime-wide setting (WithCloseOnContextDone), so modules
+// that need the context fallback live in a runtime of their own. Both share
+// the compilation cache and the memory cap.
+type engines struct {
+	cache  wazero.CompilationCache // nil: no disk cache
+	pages  uint32
+	logger *slog.Logger
+
+	mu     sync.Mutex
+	byMode map[limitMode]wazero.Runtime
+	closed bool
+}
+
+func newEngines(cache wazero.CompilationCache, pages uint32, logger *slog.Logger) *engines {
+	return &engines{cache: cache, pages: pages, logger: logger, byMode: map[limitMode]wazero.Runtime{}}
+}
+
+// runtime returns the runtime for mode, creating it on first use.
+func (e *engines) runtime(ctx context.Context, mode limitMode) (wazero.Runtime, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil, errors.New("plugin host is closed")
+	}
+	if rt, ok := e.byMode[mode]; ok {
+		return rt, nil
+	}
+	rc := wazero.NewRuntimeConfig().
+		WithMemoryLimitPages(e.pages).
+		WithCloseOnContextDone(mode == limitContext)
+	if e.cache != nil {
+		rc = rc.WithCompilationCache(e.cache)
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, rc)
+	// A Go guest imports WASI even when it uses none of it: the module gets
+	// no files, no environment, no arguments, fake clocks and a
+	// deterministic random source (wazero's defaults).
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
+		_ = rt.Close(ctx)
+		return nil, fmt.Errorf("instantiate WASI: %w", err)
+	}
+	_, err := rt.NewHostModuleBuilder(abi.HostModule).
+		NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(e.hostLog), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, nil).
+		WithParameterNames("level", "ptr", "len").
+		Export(abi.ImportLog).
+		Instantiate(ctx)
+	if err != nil {
+		_ = rt.Close(ctx)
+		return nil, fmt.Errorf("instantiate host module %q: %w", abi.HostModule, err)
+	}
+	e.byMode[mode] = rt
+	return rt, nil
+}
+
+// close closes every runtime, and with them every module and instance.
+func (e *engines) close(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.closed = true
+	var errs []error
+	for mode, rt := range e.byMode {
+		errs = append(errs, rt.Close(ctx))
+		delete(e.byMode, mode)
+	}
+	if e.cache != nil {
+		errs = append(errs, e.cache.Close(ctx))
+		e.cache = nil
+	}
+	return errors.Join(errs...)
+}
+
+// pluginKey carries the calling plugin's name in the context of a call, for
+// the log import.
+type pluginKey struct{}
+
+// hostLog implements chelseru.log(level, ptr, len).
+func (e *engines) hostLog(ctx context.Context, mod api.Module, stack []uint64) {
+	level, ptr, n := int32(uint32(stack[0])), uint32(stack[1]), uint32(stack[2])
+	truncated := false
+	if n > MaxLogLine {
+		n, truncated = MaxLogLine, true
+	}
+	b, ok := mod.Memory().Read(ptr, n)
+	if !ok {
+		return
+	}
+	msg := sanitizeLine(b)
+	if truncated {
+		msg += "…"
+	}
+	name, _ := ctx.Value(pluginKey{}).(string)
+	e.logger.Log(ctx, slogLevel(level), msg, slog.String("plugin", name))
+}
+
+// sanitizeLine makes a guest's bytes one printable line of valid UTF-8.
+func sanitizeLine(b []byte) string {
+	var sb strings.Builder
+	sb.Grow(len(b))
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		switch {
+		case r == utf8.RuneError && size == 1:
+			sb.WriteRune(utf8.RuneError)
+		case r == '\n' || r == '\r' || r == '\t':
+			sb.WriteByte(' ')
+		case r < 0x20 || r == 0x7f:
+			sb.WriteRune(utf8.RuneError)
+		default:
+			sb.WriteRune(r)
+		}
+		b = b[size:]
+	}
+	return sb.String()
+}
+
+func slogLevel(level int32) slog.Level {
+	switch level {
+	case abi.LogDebug:
+		return slog.LevelDebug
+	case abi.LogWarn:
+		return slog.LevelWarn
+	case abi.LogError:
+		return slog.LevelError
+	default:
+		return slog.LevelInfo
+	}
+}

@@ -1,0 +1,93 @@
+//go:build wasip1
+
+// Command testplug is the well-behaved plugin of the pluginhost tests,
+// steered by the message text: "ok", "settings", "log", "http",
+// "steps:N", "host:NAME".
+package main
+
+import (
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/chelseru/chelseru/sdk"
+	"github.com/chelseru/chelseru/sdk/abi"
+)
+
+// version is set with -ldflags "-X main.version=2" to build a second module.
+var version = "1"
+
+type plug struct{ settings map[string]string }
+
+func (p *plug) Manifest() abi.Manifest {
+	return abi.Manifest{
+		ABI: abi.Version, Name: "TESTPLUG", Version: version, Text: true, Templates: true,
+		Settings: []abi.Setting{
+			{Key: "TESTPLUG_API_KEY", Required: true, Secret: true},
+			{Key: "TESTPLUG_BASE_URL"},
+			{Key: "TESTPLUG_MODE", Default: "plain"},
+		},
+		Hosts: []string{"allowed.example"},
+	}
+}
+
+func (p *plug) Configure(s map[string]string) error {
+	if s["TESTPLUG_API_KEY"] == "refuse" {
+		return errors.New("SETTINGS.TESTPLUG_API_KEY is refused")
+	}
+	p.settings = s
+	return nil
+}
+
+func (p *plug) request(state string) *abi.Request {
+	return &abi.Request{
+		Method:  "POST",
+		URL:     p.settings["TESTPLUG_BASE_URL"] + "/v1/" + p.settings["TESTPLUG_API_KEY"] + "/send",
+		Headers: []abi.Header{{Name: "Content-Type", Value: "text/plain"}},
+		Body:    "state=" + state,
+	}
+}
+
+func (p *plug) Send(m abi.Message) abi.Action {
+	switch {
+	case m.Text == "settings":
+		keys := make([]string, 0, len(p.settings))
+		for k := range p.settings {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		return abi.Action{Result: &abi.Result{OK: true, MessageID: strings.Join(keys, ",")}}
+	case m.Text == "log":
+		sdk.Log(abi.LogInfo, "hello from plugin to "+m.To)
+	case m.Text == "http":
+		return abi.Action{Request: p.request("1/1"), State: "1/1"}
+	case strings.HasPrefix(m.Text, "steps:"):
+		st := "1/" + strings.TrimPrefix(m.Text, "steps:")
+		return abi.Action{Request: p.request(st), State: st}
+	case strings.HasPrefix(m.Text, "host:"):
+		return abi.Action{Request: &abi.Request{Method: "GET", URL: "http://" + strings.TrimPrefix(m.Text, "host:") + "/x"}, State: "1/1"}
+	}
+	return abi.Action{Result: &abi.Result{OK: true, MessageID: "v" + version + "-" + m.To}}
+}
+
+func (p *plug) Response(r abi.Response) abi.Action {
+	i, n, _ := strings.Cut(r.State, "/")
+	step, _ := strconv.Atoi(i)
+	total, _ := strconv.Atoi(n)
+	if step < total {
+		st := strconv.Itoa(step+1) + "/" + n
+		return abi.Action{Request: p.request(st), State: st}
+	}
+	switch r.Status {
+	case 200:
+		return abi.Action{Result: &abi.Result{OK: true, MessageID: r.Body}}
+	case 418:
+		return abi.Action{Result: &abi.Result{Class: abi.ClassOutOfCredit, Code: "418", Text: r.Body}}
+	}
+	return abi.Action{Result: &abi.Result{Class: abi.ClassTemporary, Code: strconv.Itoa(r.Status), Text: r.Body}}
+}
+
+func init() { sdk.Register(&plug{}) }
+
+func main() {}

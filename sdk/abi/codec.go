@@ -1,0 +1,488 @@
+package abi
+
+import (
+	"slices"
+	"strconv"
+)
+
+// The codec: one Append function and one Decode function per message. The
+// wire format is the JSON that encoding/json produces for the same types
+// (same member names, same omitempty rules, map keys sorted), written and read
+// without reflection. Decode functions replace *v entirely, ignore unknown
+// members, treat null as "absent", reject anything that is not well-formed
+// JSON of the right shape with a *DecodeError, and never panic on any input.
+// Decoded strings never alias the input, so the input buffer may be reused.
+
+// AppendManifest appends m as JSON to dst.
+func AppendManifest(dst []byte, m *Manifest) []byte {
+	b := append(dst, '{')
+	b = appendKey(b, "abi", true)
+	b = strconv.AppendInt(b, int64(m.ABI), 10)
+	b = appendKey(b, "name", false)
+	b = appendString(b, m.Name)
+	b = appendKey(b, "version", false)
+	b = appendString(b, m.Version)
+	if m.Description != "" {
+		b = appendKey(b, "description", false)
+		b = appendString(b, m.Description)
+	}
+	if len(m.Settings) > 0 {
+		b = appendKey(b, "settings", false)
+		b = append(b, '[')
+		for i := range m.Settings {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendSetting(b, &m.Settings[i])
+		}
+		b = append(b, ']')
+	}
+	b = appendKey(b, "text", false)
+	b = appendBool(b, m.Text)
+	b = appendKey(b, "templates", false)
+	b = appendBool(b, m.Templates)
+	if len(m.Hosts) > 0 {
+		b = appendKey(b, "hosts", false)
+		b = appendStrings(b, m.Hosts)
+	}
+	return append(b, '}')
+}
+
+func appendSetting(b []byte, s *Setting) []byte {
+	b = append(b, '{')
+	b = appendKey(b, "key", true)
+	b = appendString(b, s.Key)
+	if s.Required {
+		b = appendKey(b, "required", false)
+		b = append(b, "true"...)
+	}
+	if s.Secret {
+		b = appendKey(b, "secret", false)
+		b = append(b, "true"...)
+	}
+	if s.Default != "" {
+		b = appendKey(b, "default", false)
+		b = appendString(b, s.Default)
+	}
+	if s.Description != "" {
+		b = appendKey(b, "description", false)
+		b = appendString(b, s.Description)
+	}
+	return append(b, '}')
+}
+
+// DecodeManifest decodes a JSON Manifest into *m.
+func DecodeManifest(data []byte, m *Manifest) error {
+	*m = Manifest{}
+	r := reader{data: data}
+	if r.open('{') {
+		for i := 0; r.more('}', i); i++ {
+			switch string(r.key()) {
+			case "abi":
+				m.ABI = int(r.integer(0))
+			case "name":
+				m.Name = r.str("")
+			case "version":
+				m.Version = r.str("")
+			case "description":
+				m.Description = r.str("")
+			case "settings":
+				m.Settings = decodeSettings(&r)
+			case "text":
+				m.Text = r.boolean(false)
+			case "templates":
+				m.Templates = r.boolean(false)
+			case "hosts":
+				m.Hosts = r.strings()
+			default:
+				r.skip()
+			}
+		}
+	}
+	return r.end()
+}
+
+func decodeSettings(r *reader) []Setting {
+	if r.null() || !r.open('[') {
+		return nil
+	}
+	var out []Setting
+	for i := 0; r.more(']', i); i++ {
+		var s Setting
+		if !r.null() && r.open('{') {
+			for j := 0; r.more('}', j); j++ {
+				switch string(r.key()) {
+				case "key":
+					s.Key = r.str("")
+				case "required":
+					s.Required = r.boolean(false)
+				case "secret":
+					s.Secret = r.boolean(false)
+				case "default":
+					s.Default = r.str("")
+				case "description":
+					s.Description = r.str("")
+				default:
+					r.skip()
+				}
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// AppendConfigure appends c as JSON to dst. Settings are written in key order.
+func AppendConfigure(dst []byte, c *Configure) []byte {
+	b := append(dst, '{')
+	b = appendKey(b, "settings", true)
+	if c.Settings == nil {
+		b = append(b, "null"...)
+		return append(b, '}')
+	}
+	keys := make([]string, 0, len(c.Settings))
+	for k := range c.Settings {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = appendString(b, c.Settings[k])
+	}
+	b = append(b, '}')
+	return append(b, '}')
+}
+
+// DecodeConfigure decodes a JSON Configure into *c.
+func DecodeConfigure(data []byte, c *Configure) error {
+	*c = Configure{}
+	r := reader{data: data}
+	if r.open('{') {
+		for i := 0; r.more('}', i); i++ {
+			switch string(r.key()) {
+			case "settings":
+				if r.null() || !r.open('{') {
+					c.Settings = nil
+					continue
+				}
+				c.Settings = make(map[string]string)
+				for j := 0; r.more('}', j); j++ {
+					k := string(r.key())
+					c.Settings[k] = r.str("")
+				}
+			default:
+				r.skip()
+			}
+		}
+	}
+	if err := r.end(); err != nil {
+		c.Settings = nil
+		return err
+	}
+	return nil
+}
+
+// AppendConfigureResult appends c as JSON to dst.
+func AppendConfigureResult(dst []byte, c *ConfigureResult) []byte {
+	b := append(dst, '{')
+	if c.Error != "" {
+		b = appendKey(b, "error", true)
+		b = appendString(b, c.Error)
+	}
+	return append(b, '}')
+}
+
+// DecodeConfigureResult decodes a JSON ConfigureResult into *c.
+func DecodeConfigureResult(data []byte, c *ConfigureResult) error {
+	*c = ConfigureResult{}
+	r := reader{data: data}
+	if r.open('{') {
+		for i := 0; r.more('}', i); i++ {
+			switch string(r.key()) {
+			case "error":
+				c.Error = r.str("")
+			default:
+				r.skip()
+			}
+		}
+	}
+	return r.end()
+}
+
+// AppendMessage appends m as JSON to dst.
+func AppendMessage(dst []byte, m *Message) []byte {
+	b := append(dst, '{')
+	b = appendKey(b, "to", true)
+	b = appendString(b, m.To)
+	if m.Text != "" {
+		b = appendKey(b, "text", false)
+		b = appendString(b, m.Text)
+	}
+	if m.TemplateID != 0 {
+		b = appendKey(b, "template_id", false)
+		b = strconv.AppendInt(b, m.TemplateID, 10)
+	}
+	if len(m.Vars) > 0 {
+		b = appendKey(b, "vars", false)
+		b = appendStrings(b, m.Vars)
+	}
+	if m.Ref != "" {
+		b = appendKey(b, "ref", false)
+		b = appendString(b, m.Ref)
+	}
+	return append(b, '}')
+}
+
+// DecodeMessage decodes a JSON Message into *m.
+func DecodeMessage(data []byte, m *Message) error {
+	*m = Message{}
+	r := reader{data: data}
+	if r.open('{') {
+		for i := 0; r.more('}', i); i++ {
+			switch string(r.key()) {
+			case "to":
+				m.To = r.str("")
+			case "text":
+				m.Text = r.str("")
+			case "template_id":
+				m.TemplateID = r.integer(0)
+			case "vars":
+				m.Vars = r.strings()
+			case "ref":
+				m.Ref = r.str("")
+			default:
+				r.skip()
+			}
+		}
+	}
+	return r.end()
+}
+
+func appendHeaders(b []byte, hs []Header) []byte {
+	b = append(b, '[')
+	for i := range hs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		b = appendKey(b, "name", true)
+		b = appendString(b, hs[i].Name)
+		b = appendKey(b, "value", false)
+		b = appendString(b, hs[i].Value)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+func decodeHeaders(r *reader) []Header {
+	if r.null() || !r.open('[') {
+		return nil
+	}
+	var out []Header
+	for i := 0; r.more(']', i); i++ {
+		var h Header
+		if !r.null() && r.open('{') {
+			for j := 0; r.more('}', j); j++ {
+				switch string(r.key()) {
+				case "name":
+					h.Name = r.str("")
+				case "value":
+					h.Value = r.str("")
+				default:
+					r.skip()
+				}
+			}
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// AppendRequest appends q as JSON to dst.
+func AppendRequest(dst []byte, q *Request) []byte {
+	b := append(dst, '{')
+	b = appendKey(b, "method", true)
+	b = appendString(b, q.Method)
+	b = appendKey(b, "url", false)
+	b = appendString(b, q.URL)
+	if len(q.Headers) > 0 {
+		b = appendKey(b, "headers", false)
+		b = appendHeaders(b, q.Headers)
+	}
+	if q.Body != "" {
+		b = appendKey(b, "body", false)
+		b = appendString(b, q.Body)
+	}
+	return append(b, '}')
+}
+
+func decodeRequest(r *reader) *Request {
+	if r.null() || !r.open('{') {
+		return nil
+	}
+	q := new(Request)
+	for i := 0; r.more('}', i); i++ {
+		switch string(r.key()) {
+		case "method":
+			q.Method = r.str("")
+		case "url":
+			q.URL = r.str("")
+		case "headers":
+			q.Headers = decodeHeaders(r)
+		case "body":
+			q.Body = r.str("")
+		default:
+			r.skip()
+		}
+	}
+	return q
+}
+
+// AppendResponse appends p as JSON to dst.
+func AppendResponse(dst []byte, p *Response) []byte {
+	b := append(dst, '{')
+	first := true
+	if p.State != "" {
+		b = appendKey(b, "state", true)
+		b = appendString(b, p.State)
+		first = false
+	}
+	b = appendKey(b, "status", first)
+	b = strconv.AppendInt(b, int64(p.Status), 10)
+	if len(p.Headers) > 0 {
+		b = appendKey(b, "headers", false)
+		b = appendHeaders(b, p.Headers)
+	}
+	b = appendKey(b, "body", false)
+	b = appendString(b, p.Body)
+	return append(b, '}')
+}
+
+// DecodeResponse decodes a JSON Response into *p.
+func DecodeResponse(data []byte, p *Response) error {
+	*p = Response{}
+	r := reader{data: data}
+	if r.open('{') {
+		for i := 0; r.more('}', i); i++ {
+			switch string(r.key()) {
+			case "state":
+				p.State = r.str("")
+			case "status":
+				p.Status = int(r.integer(0))
+			case "headers":
+				p.Headers = decodeHeaders(&r)
+			case "body":
+				p.Body = r.str("")
+			default:
+				r.skip()
+			}
+		}
+	}
+	return r.end()
+}
+
+// AppendResult appends res as JSON to dst.
+func AppendResult(dst []byte, res *Result) []byte {
+	b := append(dst, '{')
+	b = appendKey(b, "ok", true)
+	b = appendBool(b, res.OK)
+	if res.MessageID != "" {
+		b = appendKey(b, "message_id", false)
+		b = appendString(b, res.MessageID)
+	}
+	if res.Class != "" {
+		b = appendKey(b, "class", false)
+		b = appendString(b, res.Class)
+	}
+	if res.Code != "" {
+		b = appendKey(b, "code", false)
+		b = appendString(b, res.Code)
+	}
+	if res.Text != "" {
+		b = appendKey(b, "text", false)
+		b = appendString(b, res.Text)
+	}
+	return append(b, '}')
+}
+
+func decodeResult(r *reader, res *Result) {
+	for i := 0; r.more('}', i); i++ {
+		switch string(r.key()) {
+		case "ok":
+			res.OK = r.boolean(false)
+		case "message_id":
+			res.MessageID = r.str("")
+		case "class":
+			res.Class = r.str("")
+		case "code":
+			res.Code = r.str("")
+		case "text":
+			res.Text = r.str("")
+		default:
+			r.skip()
+		}
+	}
+}
+
+// DecodeResult decodes a JSON Result into *res.
+func DecodeResult(data []byte, res *Result) error {
+	*res = Result{}
+	r := reader{data: data}
+	if r.open('{') {
+		decodeResult(&r, res)
+	}
+	return r.end()
+}
+
+// AppendAction appends a as JSON to dst.
+func AppendAction(dst []byte, a *Action) []byte {
+	b := append(dst, '{')
+	first := true
+	if a.Request != nil {
+		b = appendKey(b, "request", true)
+		b = AppendRequest(b, a.Request)
+		first = false
+	}
+	if a.State != "" {
+		b = appendKey(b, "state", first)
+		b = appendString(b, a.State)
+		first = false
+	}
+	if a.Result != nil {
+		b = appendKey(b, "result", first)
+		b = AppendResult(b, a.Result)
+	}
+	return append(b, '}')
+}
+
+// DecodeAction decodes a JSON Action into *a. It checks the shape only; that
+// exactly one of Request and Result is set is for the host to check.
+func DecodeAction(data []byte, a *Action) error {
+	*a = Action{}
+	r := reader{data: data}
+	if r.open('{') {
+		for i := 0; r.more('}', i); i++ {
+			switch string(r.key()) {
+			case "request":
+				a.Request = decodeRequest(&r)
+			case "state":
+				a.State = r.str("")
+			case "result":
+				if r.null() {
+					a.Result = nil
+				} else if r.open('{') {
+					a.Result = new(Result)
+					decodeResult(&r, a.Result)
+				}
+			default:
+				r.skip()
+			}
+		}
+	}
+	return r.end()
+}

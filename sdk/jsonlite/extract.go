@@ -1,0 +1,119 @@
+package jsonlite
+
+import (
+	"math/bits"
+	"unsafe"
+)
+
+// MaxPaths is the most paths one Extract call looks for.
+const MaxPaths = 64
+
+// Extract validates doc exactly as Parse does and, in the same single pass,
+// finds the value at each of paths (object keys and decimal array indexes,
+// as in Get): found[i] receives the value at paths[i], or the zero Value
+// when there is none; when an object repeats a key the last one wins. It
+// returns the document's root value.
+//
+// Extract reads every byte once, where Parse followed by several Get calls
+// skips over the same values again for each Get: in a wasm guest, where a
+// byte costs several nanoseconds, that is the difference that matters. At
+// most MaxPaths paths; found must be at least as long as paths.
+func Extract(doc []byte, paths [][]string, found []Value) (Value, error) {
+	if len(paths) > MaxPaths || len(found) < len(paths) {
+		return Value{}, &SyntaxError{Msg: "Extract needs at most 64 paths and a found slice as long as paths"}
+	}
+	for k := range paths {
+		found[k] = Value{}
+	}
+	x := extractor{paths: paths, found: found}
+	var mask uint64
+	for k, p := range paths {
+		if len(p) > 0 {
+			mask |= 1 << k
+		}
+	}
+	i := skipWS(doc, 0)
+	if i >= len(doc) {
+		return Value{}, &SyntaxError{Offset: i, Msg: "empty document"}
+	}
+	end, err := validate(doc, i, 0, &x, mask)
+	if err == nil {
+		if j := skipWS(doc, end); j != len(doc) {
+			err = &SyntaxError{Offset: j, Msg: "data after the top-level value"}
+		}
+	}
+	if err != nil {
+		for k := range paths {
+			found[k] = Value{}
+		}
+		return Value{}, err
+	}
+	root := Value{raw: doc[i:end]}
+	for k, p := range paths {
+		if len(p) == 0 {
+			found[k] = root
+		}
+	}
+	return root, nil
+}
+
+// ExtractString is Extract over a string, without copying it: the values
+// found share the string's memory (they never modify it).
+func ExtractString(doc string, paths [][]string, found []Value) (Value, error) {
+	return Extract(unsafe.Slice(unsafe.StringData(doc), len(doc)), paths, found)
+}
+
+// ParseString is Parse over a string, without copying it: the values share
+// the string's memory (they never modify it).
+func ParseString(doc string) (Value, error) {
+	return Parse(unsafe.Slice(unsafe.StringData(doc), len(doc)))
+}
+
+// extractor carries Extract's paths through validation. A mask bit k set
+// for a value means paths[k] leads to or into that value.
+type extractor struct {
+	paths [][]string
+	found []Value
+}
+
+// matchKey returns the paths of mask whose element at pos is key.
+func (x *extractor) matchKey(mask uint64, pos int, key Value) uint64 {
+	body := key.raw[1 : len(key.raw)-1]
+	plain := indexByte(body, '\\') < 0 // compare bytes directly: no call per path
+	var out uint64
+	for m := mask; m != 0; m &= m - 1 {
+		k := bits.TrailingZeros64(m)
+		p := x.paths[k]
+		if pos >= len(p) {
+			continue
+		}
+		if plain && string(body) == p[pos] || !plain && key.Equal(p[pos]) {
+			out |= 1 << k
+		}
+	}
+	return out
+}
+
+// matchIndex returns the paths of mask whose element at pos is the index n.
+func (x *extractor) matchIndex(mask uint64, pos, n int) uint64 {
+	var out uint64
+	for m := mask; m != 0; m &= m - 1 {
+		k := bits.TrailingZeros64(m)
+		if p := x.paths[k]; pos < len(p) {
+			if idx, ok := parseIndex(p[pos]); ok && idx == n {
+				out |= 1 << k
+			}
+		}
+	}
+	return out
+}
+
+// capture records v for the paths of mask that end at pos.
+func (x *extractor) capture(mask uint64, pos int, v Value) {
+	for m := mask; m != 0; m &= m - 1 {
+		k := bits.TrailingZeros64(m)
+		if len(x.paths[k]) == pos+1 {
+			x.found[k] = v
+		}
+	}
+}
