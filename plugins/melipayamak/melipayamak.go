@@ -1,0 +1,312 @@
+// Package melipayamak is the MELI_PAYAMAK_COM SMS provider plugin: Meli
+// Payamak's REST web service (rest.payamak-panel.com/api/SendSMS/...).
+//
+// Text messages go to POST {base}/api/SendSMS/SendSMS with the form fields
+// username, password, to, from, text and isFlash=false; templates (a
+// TemplateID) go to the shared service line, POST
+// {base}/api/SendSMS/BaseServiceNumber with username, password, to, bodyId
+// (the TemplateID) and text (the variables joined by ';'). Meli Payamak
+// answers {"Value":"...","RetStatus":N,"StrRetStatus":"..."}: success is
+// RetStatus 1 with the message's id (recId, a long number) in Value; a
+// failure carries its code in RetStatus, or, for BaseServiceNumber, in Value
+// beside RetStatus 1. The codes are mapped onto the ABI's error classes by
+// the table in status.go.
+//
+// The password travels in the form body only; it never appears in a Result
+// and the plugin never logs.
+package melipayamak
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/chelseru/chelseru/sdk"
+	"github.com/chelseru/chelseru/sdk/abi"
+	"github.com/chelseru/chelseru/sdk/jsonlite"
+)
+
+// Name is the SMS_SERVICE value of this plugin.
+const Name = "MELI_PAYAMAK_COM"
+
+// Version is the plugin's own version.
+const Version = "1.0.0"
+
+// Setting keys.
+const (
+	SettingUsername = Name + "_USERNAME"
+	SettingPassword = Name + "_PASSWORD"
+	SettingFrom     = Name + "_FROM"
+	SettingBaseURL  = Name + "_BASE_URL"
+)
+
+// DefaultBaseURL is Meli Payamak's REST address.
+const DefaultBaseURL = "https://rest.payamak-panel.com"
+
+// Host is the host name the plugin calls by default.
+const Host = "rest.payamak-panel.com"
+
+// minIDLen is the shortest Value taken as a message id: Meli Payamak's
+// error codes are at most four characters ("-110"), its recIds far longer
+// (BaseServiceNumber's are over 15 digits).
+const minIDLen = 5
+
+// maxText bounds the provider text copied into a Result.
+const maxText = 256
+
+// answerPaths are the members of Meli Payamak's answer the plugin reads,
+// found in one pass over it (jsonlite.Extract).
+var answerPaths = [...][]string{{"Value"}, {"RetStatus"}, {"StrRetStatus"}}
+
+// States returned beside a request.
+const (
+	stateSend     = "send"
+	stateTemplate = "template"
+)
+
+// Plugin is the Meli Payamak provider. Create it with New. A Plugin is not
+// safe for concurrent use (the host gives each instance one call at a time).
+type Plugin struct {
+	username    string
+	password    string
+	from        string
+	sendURL     string
+	templateURL string
+	configured  bool
+	buf         []byte
+}
+
+// New returns the Meli Payamak provider, to be configured before use.
+func New() sdk.Plugin { return &Plugin{} }
+
+// Manifest describes MELI_PAYAMAK_COM.
+func (p *Plugin) Manifest() abi.Manifest {
+	return abi.Manifest{
+		ABI:         abi.Version,
+		Name:        Name,
+		Version:     Version,
+		Description: "Meli Payamak REST: SendSMS for text, BaseServiceNumber (shared service line) for templates.",
+		Settings: []abi.Setting{
+			{Key: SettingUsername, Required: true, Description: "Web service user name."},
+			{Key: SettingPassword, Required: true, Secret: true, Description: "Web service password."},
+			{Key: SettingFrom, Description: "Sender line; required to send text (templates go out on the shared service line)."},
+			{Key: SettingBaseURL, Default: DefaultBaseURL, Description: "Base URL of the REST service (tests and mirrors)."},
+		},
+		Text:      true,
+		Templates: true,
+		Hosts:     []string{Host},
+	}
+}
+
+// Configure reads the plugin's settings.
+func (p *Plugin) Configure(settings map[string]string) error {
+	*p = Plugin{buf: p.buf}
+	user := strings.TrimSpace(settings[SettingUsername])
+	if user == "" {
+		return errors.New(SettingUsername + " is required")
+	}
+	pass := settings[SettingPassword]
+	if pass == "" {
+		return errors.New(SettingPassword + " is required")
+	}
+	base := settings[SettingBaseURL]
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	base, reason := checkBaseURL(base)
+	if reason != "" {
+		return errors.New(SettingBaseURL + ": " + reason)
+	}
+	p.username, p.password = user, pass
+	p.from = strings.TrimSpace(settings[SettingFrom])
+	p.sendURL = base + "/api/SendSMS/SendSMS"
+	p.templateURL = base + "/api/SendSMS/BaseServiceNumber"
+	p.configured = true
+	return nil
+}
+
+// Send builds the SendSMS or BaseServiceNumber request for m.
+func (p *Plugin) Send(m abi.Message) abi.Action {
+	if !p.configured {
+		return fail(abi.ClassPermanent, "not_configured", "the plugin was not configured")
+	}
+	if m.To == "" {
+		return fail(abi.ClassBadRequest, "to", "no receiver")
+	}
+	b := p.buf[:0]
+	b = appendForm(b, "username", p.username)
+	b = appendForm(b, "password", p.password)
+	b = appendForm(b, "to", m.To)
+	var url, state string
+	if m.TemplateID != 0 || len(m.Vars) > 0 {
+		if m.TemplateID == 0 {
+			return fail(abi.ClassBadRequest, "bodyId", "template variables given without a template")
+		}
+		for _, v := range m.Vars {
+			if strings.IndexByte(v, ';') >= 0 {
+				return fail(abi.ClassBadRequest, "text", "a template variable contains ';', Meli Payamak's separator")
+			}
+		}
+		b = appendForm(b, "bodyId", strconv.FormatInt(m.TemplateID, 10))
+		b = appendForm(b, "text", strings.Join(m.Vars, ";"))
+		url, state = p.templateURL, stateTemplate
+	} else {
+		switch {
+		case p.from == "":
+			return fail(abi.ClassBadRequest, "from", SettingFrom+" is required to send text")
+		case m.Text == "":
+			return fail(abi.ClassBadRequest, "text", "empty message text")
+		}
+		b = appendForm(b, "from", p.from)
+		b = appendForm(b, "text", m.Text)
+		b = appendForm(b, "isFlash", "false")
+		url, state = p.sendURL, stateSend
+	}
+	p.buf = b
+	return abi.Action{
+		Request: &abi.Request{
+			Method:  "POST",
+			URL:     url,
+			Headers: formHeaders,
+			Body:    string(b),
+		},
+		State: state,
+	}
+}
+
+// Response turns Meli Payamak's answer into the Result.
+func (p *Plugin) Response(r abi.Response) abi.Action {
+	res := p.parse(r.Status, r.Body)
+	return abi.Action{Result: &res}
+}
+
+// parse classifies one answer. It never panics and always returns a
+// success with the message id or a classified failure.
+func (p *Plugin) parse(httpStatus int, body string) abi.Result {
+	var f [len(answerPaths)]jsonlite.Value
+	if _, err := jsonlite.ExtractString(body, answerPaths[:], f[:]); err != nil {
+		f = [len(answerPaths)]jsonlite.Value{}
+	}
+	value, ret, str := f[0], f[1], f[2]
+	retStatus, ok := ret.Int()
+	if !ok {
+		class := abi.ClassTemporary
+		code := "bad_response"
+		if httpStatus < 200 || httpStatus > 299 {
+			class = classifyHTTP(httpStatus)
+			code = "http_" + strconv.Itoa(httpStatus)
+		}
+		return abi.Result{Class: class, Code: code,
+			Text: "Meli Payamak answered HTTP " + strconv.Itoa(httpStatus) + " without its JSON answer"}
+	}
+	val := ""
+	if value.Kind() == jsonlite.String || value.Kind() == jsonlite.Number {
+		val = strings.TrimSpace(value.String())
+	}
+	if retStatus == 1 {
+		if isID(val) {
+			if httpStatus < 200 || httpStatus > 299 {
+				return abi.Result{Class: classifyHTTP(httpStatus), Code: "http_" + strconv.Itoa(httpStatus),
+					Text: "Meli Payamak answered HTTP " + strconv.Itoa(httpStatus) + " with RetStatus 1"}
+			}
+			return abi.Result{OK: true, MessageID: val}
+		}
+		// BaseServiceNumber: RetStatus 1 with an error code in Value.
+		info, known := codes[val]
+		if !known {
+			info = codeInfo{abi.ClassPermanent, "Meli Payamak answered an unknown code"}
+		}
+		code := val
+		switch {
+		case code == "":
+			code = "empty_value"
+		case !known && len(code) > 16:
+			code = "unknown_value"
+		}
+		return abi.Result{Class: info.class, Code: p.clean(code), Text: info.text}
+	}
+	code := strconv.FormatInt(retStatus, 10)
+	info, known := codes[code]
+	if !known {
+		info = codeInfo{abi.ClassPermanent, ""}
+	}
+	text := info.text
+	if str.Kind() == jsonlite.String {
+		if s := strings.TrimSpace(str.String()); s != "" {
+			text = s
+		}
+	}
+	return abi.Result{Class: info.class, Code: code, Text: p.clean(text)}
+}
+
+// isID reports whether v looks like a Meli Payamak message id (recId).
+func isID(v string) bool {
+	if len(v) < minIDLen {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// classifyHTTP classes an HTTP failure that came without Meli Payamak's
+// JSON answer.
+func classifyHTTP(status int) string {
+	switch {
+	case status == 401 || status == 403:
+		return abi.ClassBadCredentials
+	case status == 429:
+		return abi.ClassRateLimited
+	case status >= 500 && status <= 599, status == 408:
+		return abi.ClassTemporary
+	}
+	return abi.ClassPermanent
+}
+
+// clean removes the password from provider text and bounds its length at a
+// rune boundary.
+func (p *Plugin) clean(s string) string {
+	if p.password != "" && strings.Contains(s, p.password) {
+		s = strings.ReplaceAll(s, p.password, "[password]")
+	}
+	if len(s) > maxText {
+		cut := maxText
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
+
+// formHeaders are the headers of every request (shared and read-only: the
+// action is encoded before the next call).
+var formHeaders = []abi.Header{
+	{Name: "Content-Type", Value: "application/x-www-form-urlencoded"},
+	{Name: "Accept", Value: "application/json"},
+}
+
+func fail(class, code, text string) abi.Action {
+	return abi.Action{Result: &abi.Result{Class: class, Code: code, Text: text}}
+}
+
+// checkBaseURL validates an http(s) base URL without net/url and returns it
+// without a trailing slash, or a reason (which never repeats the URL).
+func checkBaseURL(u string) (string, string) {
+	rest, ok := strings.CutPrefix(u, "https://")
+	if !ok {
+		rest, ok = strings.CutPrefix(u, "http://")
+	}
+	if !ok {
+		return "", "not an http(s) URL"
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	if host == "" || strings.ContainsAny(u, "?# \t\r\n") || strings.Contains(host, "@") {
+		return "", "not an http(s) URL with a host (and no query, fragment or user)"
+	}
+	return strings.TrimRight(u, "/"), ""
+}

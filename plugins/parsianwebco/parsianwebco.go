@@ -1,0 +1,264 @@
+// Package parsianwebco is the PARSIAN_WEBCO_IR SMS provider plugin: Parsian
+// Webco's template web service (api.parsianwebco.ir).
+//
+// It sends templates only: POST {base}/webservice-send-sms/send with the
+// form fields token (the API key), TemplateID, MessageVars (the variables
+// joined by ','), Receiver and delay=1. Parsian Webco answers a JSON object
+// whose status is 200 (sent), 100 (failed) or 401 (bad token); the statuses
+// are mapped onto the ABI's error classes by the table below. A message
+// without a template is refused (the host refuses it first, with the same
+// answer).
+//
+// The API key travels in the form body only; it never appears in a Result
+// and the plugin never logs.
+package parsianwebco
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/chelseru/chelseru/sdk"
+	"github.com/chelseru/chelseru/sdk/abi"
+	"github.com/chelseru/chelseru/sdk/jsonlite"
+)
+
+// Name is the SMS_SERVICE value of this plugin.
+const Name = "PARSIAN_WEBCO_IR"
+
+// Version is the plugin's own version.
+const Version = "1.0.0"
+
+// Setting keys.
+const (
+	SettingAPIKey  = Name + "_API_KEY"
+	SettingBaseURL = Name + "_BASE_URL"
+)
+
+// DefaultBaseURL is Parsian Webco's API address.
+const DefaultBaseURL = "https://api.parsianwebco.ir"
+
+// Host is the host name the plugin calls by default.
+const Host = "api.parsianwebco.ir"
+
+// Separator joins the template variables in MessageVars.
+const Separator = ","
+
+// maxText bounds the provider text copied into a Result.
+const maxText = 256
+
+// statusInfo is one row of Parsian Webco's status table.
+type statusInfo struct {
+	class string
+	text  string
+}
+
+// statuses maps Parsian Webco's documented status values (200 is success).
+var statuses = map[int64]statusInfo{
+	100: {abi.ClassPermanent, "ارسال پیامک ناموفق بود"},
+	401: {abi.ClassBadCredentials, "توکن احراز هویت پذیرفته نشد"},
+}
+
+// answerPaths are the members of Parsian Webco's answer the plugin reads,
+// found in one pass over it (jsonlite.Extract).
+var answerPaths = [...][]string{{"status"}, {"message"}}
+
+// Plugin is the Parsian Webco provider. Create it with New. A Plugin is not
+// safe for concurrent use (the host gives each instance one call at a time).
+type Plugin struct {
+	apiKey     string
+	sendURL    string
+	configured bool
+	buf        []byte
+}
+
+// New returns the Parsian Webco provider, to be configured before use.
+func New() sdk.Plugin { return &Plugin{} }
+
+// Manifest describes PARSIAN_WEBCO_IR: templates only.
+func (p *Plugin) Manifest() abi.Manifest {
+	return abi.Manifest{
+		ABI:         abi.Version,
+		Name:        Name,
+		Version:     Version,
+		Description: "Parsian Webco template web service (webservice-send-sms/send); templates only.",
+		Settings: []abi.Setting{
+			{Key: SettingAPIKey, Required: true, Secret: true, Description: "Web service token from the Parsian Webco panel."},
+			{Key: SettingBaseURL, Default: DefaultBaseURL, Description: "Base URL of the web service (tests and mirrors)."},
+		},
+		Text:      false,
+		Templates: true,
+		Hosts:     []string{Host},
+	}
+}
+
+// Configure reads the plugin's settings.
+func (p *Plugin) Configure(settings map[string]string) error {
+	*p = Plugin{buf: p.buf}
+	key := strings.TrimSpace(settings[SettingAPIKey])
+	if key == "" {
+		return errors.New(SettingAPIKey + " is required")
+	}
+	base := settings[SettingBaseURL]
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	base, reason := checkBaseURL(base)
+	if reason != "" {
+		return errors.New(SettingBaseURL + ": " + reason)
+	}
+	p.apiKey = key
+	p.sendURL = base + "/webservice-send-sms/send"
+	p.configured = true
+	return nil
+}
+
+// Send builds the webservice-send-sms request for m.
+func (p *Plugin) Send(m abi.Message) abi.Action {
+	switch {
+	case !p.configured:
+		return fail(abi.ClassPermanent, "not_configured", "the plugin was not configured")
+	case m.To == "":
+		return fail(abi.ClassBadRequest, "Receiver", "no receiver")
+	case m.TemplateID == 0:
+		// The host's own answer for a templates-only provider, word for word.
+		return fail(abi.ClassBadRequest, "template_required", "this provider sends templates only: a template_id is required")
+	}
+	for _, v := range m.Vars {
+		if strings.Contains(v, Separator) {
+			return fail(abi.ClassBadRequest, "MessageVars", "a template variable contains ',', Parsian Webco's separator")
+		}
+	}
+	b := p.buf[:0]
+	b = appendForm(b, "token", p.apiKey)
+	b = appendForm(b, "TemplateID", strconv.FormatInt(m.TemplateID, 10))
+	b = appendForm(b, "MessageVars", strings.Join(m.Vars, Separator))
+	b = appendForm(b, "Receiver", m.To)
+	b = appendForm(b, "delay", "1")
+	p.buf = b
+	return abi.Action{
+		Request: &abi.Request{
+			Method:  "POST",
+			URL:     p.sendURL,
+			Headers: formHeaders,
+			Body:    string(b),
+		},
+		State: "send",
+	}
+}
+
+// Response turns Parsian Webco's answer into the Result.
+func (p *Plugin) Response(r abi.Response) abi.Action {
+	res := p.parse(r.Status, r.Body)
+	return abi.Action{Result: &res}
+}
+
+// parse classifies one answer. It never panics and always returns a
+// success or a classified failure. Parsian Webco documents no message id for
+// a send, so a success carries none.
+func (p *Plugin) parse(httpStatus int, body string) abi.Result {
+	var f [len(answerPaths)]jsonlite.Value
+	if _, err := jsonlite.ExtractString(body, answerPaths[:], f[:]); err != nil {
+		f = [len(answerPaths)]jsonlite.Value{}
+	}
+	st, msg := f[0], f[1]
+	status, ok := st.Int()
+	if !ok && st.Kind() == jsonlite.String { // "200" as a string
+		status, ok = parseInt(st.String())
+	}
+	if !ok {
+		class := abi.ClassTemporary
+		code := "bad_response"
+		if httpStatus < 200 || httpStatus > 299 {
+			class = classifyHTTP(httpStatus)
+			code = "http_" + strconv.Itoa(httpStatus)
+		}
+		return abi.Result{Class: class, Code: code,
+			Text: "Parsian Webco answered HTTP " + strconv.Itoa(httpStatus) + " without its JSON status"}
+	}
+	if status == 200 {
+		if httpStatus < 200 || httpStatus > 299 {
+			return abi.Result{Class: classifyHTTP(httpStatus), Code: "http_" + strconv.Itoa(httpStatus),
+				Text: "Parsian Webco answered HTTP " + strconv.Itoa(httpStatus) + " with status 200"}
+		}
+		return abi.Result{OK: true}
+	}
+	info, known := statuses[status]
+	if !known {
+		info = statusInfo{classifyHTTP(int(max(min(status, 999), 0))), "Parsian Webco answered an undocumented status"}
+	}
+	text := info.text
+	if msg.Kind() == jsonlite.String {
+		if s := strings.TrimSpace(msg.String()); s != "" {
+			text = s
+		}
+	}
+	return abi.Result{Class: info.class, Code: strconv.FormatInt(status, 10), Text: p.clean(text)}
+}
+
+// parseInt parses a short decimal integer.
+func parseInt(s string) (int64, bool) {
+	if len(s) == 0 || len(s) > 9 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
+}
+
+// classifyHTTP classes a status that is not in the table.
+func classifyHTTP(status int) string {
+	switch {
+	case status == 401 || status == 403:
+		return abi.ClassBadCredentials
+	case status == 429:
+		return abi.ClassRateLimited
+	case status >= 500 && status <= 599, status == 408:
+		return abi.ClassTemporary
+	}
+	return abi.ClassPermanent
+}
+
+// clean removes the API key from provider text and bounds its length at a
+// rune boundary.
+func (p *Plugin) clean(s string) string {
+	if p.apiKey != "" && strings.Contains(s, p.apiKey) {
+		s = strings.ReplaceAll(s, p.apiKey, "[API key]")
+	}
+	if len(s) > maxText {
+		cut := maxText
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
+
+// formHeaders are the headers of every request (shared and read-only: the
+// action is encoded before the next call).
+var formHeaders = []abi.Header{
+	{Name: "Content-Type", Value: "application/x-www-form-urlencoded"},
+	{Name: "Accept", Value: "application/json"},
+}
+
+func fail(class, code, text string) abi.Action {
+	return abi.Action{Result: &abi.Result{Class: class, Code: code, Text: text}}
+}
+
+// checkBaseURL validates an http(s) base URL without net/url and returns it
+// without a trailing slash, or a reason (which never repeats the URL).
+func checkBaseURL(u string) (string, string) {
+	rest, ok := strings.CutPrefix(u, "https://")
+	if !ok {
+		rest, ok = strings.CutPrefix(u, "http://")
+	}
+	if !ok {
+		return "", "not an http(s) URL"
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	if host == "" || strings.ContainsAny(u, "?# \t\r\n") || strings.Contains(host, "@") {
+		return "", "not an http(s) URL with a host (and no query, fragment or user)"
+	}
+	return strings.TrimRight(u, "/"), ""
+}
