@@ -1,0 +1,20 @@
+// Command chelseru is the chelseru edge server: SMS one-time-code login with
+// JWT sessions, and SMS sending through sandboxed WASM provider plugins.
+//
+// Usage:
+//
+//	chelseru serve [--config FILE]
+//	chelseru config check --config FILE
+//	chelseru plugin check FILE.wasm
+//	chelseru backup --config FILE --out FILE
+//	chelseru restore --config FILE --in FILE
+//	chelseru version
+//
+// Exit codes: 0 success, 1 failure, 2 usage error.
+package main
+
+import "os"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/chelseru/chelseru/auth"
+	"github.com/chelseru/chelseru/config"
+	"github.com/chelseru/chelseru/host"
+	"github.com/chelseru/chelseru/pluginhost"
+	"github.com/chelseru/chelseru/storage"
+	"github.com/chelseru/chelseru/token"
+)
+
+// shutdownGrace bounds how long in-flight requests may take after SIGTERM.
+const shutdownGrace = 15 * time.Second
+
+// File names inside DATA_DIR.
+const (
+	dbDirName   = "db"      // the Badger database
+	otpKeyName  = "otp-key" // the HMAC key one-time codes are hashed with
+)
+
+// cmdServe runs the server until SIGINT or SIGTERM.
+func cmdServe(args []string, stderr io.Writer) error {
+	fs := newFlags("serve")
+	path := fs.String("config", "", "config file (YAML); default: built-in defaults")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	app, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		app.close(log)
+		return fmt.Errorf("SERVER.LISTEN: cannot listen on %s: %w", cfg.Server.Listen, unwrapOp(err))
+	}
+	log.Info("chelseru serving", "addr", ln.Addr().String(), "sms_service", cfg.SMS.SMSService,
+		"data_dir", cfg.Server.DataDir, "version", version())
+
+	stopAdmin := serveAdmin(ctx, cfg.Server.DataDir, app.db, log)
+	served := make(chan error, 1)
+	go func() { served <- app.http.Serve(ln) }()
+	select {
+	case err = <-served: // the listener failed on its own
+	case <-ctx.Done():
+		log.Info("shutting down: finishing in-flight requests")
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		err = app.http.Shutdown(sctx)
+		cancel()
+		if err == nil {
+			err = <-served
+		}
+	}
+	stopAdmin()
+	app.close(log)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// app is the wired server: storage, plugin host, login logic and HTTP.
+type app struct {
+	db      *storage.DB
+	plugins *pluginhost.Host
+	auth    *auth.Service
+	http    *host.Server
+}
+
+// openApp opens every part of the server from cfg, closing what it opened if
+// a later part fails. Errors are one line, naming the config key where one is
+// at fault.
+func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, err error) {
+	for _, w := range cfg.Warnings() {
+		log.Warn("config: " + w)
+	}
+	a := &app{}
+	defer func() {
+		if err != nil {
+			a.close(log)
+		}
+	}()
+	dataDir := cfg.Server.DataDir
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("SERVER.DATA_DIR: %w", unwrapOp(err))
+	}
+	tc, src, err := cfg.TokenConfig()
+	if err != nil {
+		return nil, err
+	}
+	if src == config.KeyFileGenerated {
+		log.Info("generated a JWT signing key (kept for later runs)", "path", cfg.KeyFile())
+	}
+	issuer, err := token.New(tc)
+	if err != nil {
+		return nil, fmt.Errorf("JWT: %w", err)
+	}
+	otpKey, created, err := config.LoadOrCreateSecret(filepath.Join(dataDir, otpKeyName))
+	if err != nil {
+		return nil, fmt.Errorf("SERVER.DATA_DIR: OTP key: %w", err)
+	}
+	if created {
+		log.Info("generated an OTP hashing key (kept for later runs)", "path", filepath.Join(dataDir, otpKeyName))
+	}
+
+	a.db, err = storage.Open(filepath.Join(dataDir, dbDirName), storage.Options{Logger: log.With("component", "storage")})
+	if err != nil {
+		return nil, fmt.Errorf("SERVER.DATA_DIR: storage: %w", err)
+	}
+	a.plugins, err = pluginhost.Open(ctx, pluginhost.Config{
+		DataDir:          dataDir,
+		PluginsDir:       cfg.Server.PluginsDir,
+		Service:          cfg.SMS.SMSService,
+		Settings:         cfg.SMS.Settings,
+		Pins:             cfg.SMS.PluginSHA256,
+		Timeout:          cfg.SMS.Timeout,
+		CallTimeout:      cfg.SMS.PluginCallTimeout,
+		MemoryLimitPages: cfg.SMS.PluginMemoryLimitPages(),
+		PoolSize:         cfg.SMS.EffectivePoolSize(),
+		MaxResponseBytes: cfg.SMS.PluginMaxResponseBytes,
+		Logger:           log.With("component", "plugins"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	man := a.plugins.Manifest()
+	a.auth, err = auth.New(auth.Options{
+		OTPLength:             cfg.Auth.Options.OTPLength,
+		OTPTTL:                cfg.Auth.Options.OTPExpiry(),
+		OTPTemplateID:         cfg.Auth.Options.OTPSMSTemplateID,
+		MaxAttempts:           cfg.Auth.Options.OTPMaxAttempts,
+		SendsPerNumberPerHour: cfg.Auth.Options.OTPSendsPerNumberPerHour,
+		SendsPerIPPerHour:     cfg.Auth.Options.OTPSendsPerIPPerHour,
+		SMSTimeout:            cfg.SMS.Timeout,
+		Service:               man.Name,
+		TemplateOnly:          man.Templates && !man.Text,
+	}, auth.Deps{
+		Store:  a.db,
+		Sender: a.plugins,
+		Tokens: issuer,
+		OTPKey: []byte(otpKey),
+		Logger: log.With("component", "auth"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.http, err = host.New(host.Options{
+		MaxBodyBytes:   cfg.Server.MaxBodyBytes,
+		ReadTimeout:    cfg.Server.ReadTimeout,
+		WriteTimeout:   cfg.Server.WriteTimeout,
+		IdleTimeout:    cfg.Server.IdleTimeout,
+		Concurrency:    cfg.Server.MaxConns,
+		TrustedProxies: cfg.Server.TrustedProxies,
+		Logger:         log.With("component", "http"),
+	}, host.Deps{
+		Auth:  a.auth,
+		Ready: a.ready,
+	})
+	if err != nil {
+		return nil, err
+	}
+	registerPluginMetrics(a.http.Registry(), a.plugins)
+	return a, nil
+}
+
+// ready reports whether storage is open and the provider plugin loaded.
+func (a *app) ready() error {
+	if err := a.db.Ping(context.Background()); err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	if err := a.plugins.Ready(); err != nil {
+		return fmt.Errorf("plugin: %w", err)
+	}
+	return nil
+}
+
+// close releases everything opened, storage last so it is flushed after the
+// last request that could write.
+func (a *app) close(log *slog.Logger) {
+	if a.plugins != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := a.plugins.Close(ctx); err != nil {
+			log.Error("closing plugins", "err", err)
+		}
+		cancel()
+	}
+	if a.db != nil {
+		if err := a.db.Close(); err != nil {
+			log.Error("closing storage", "err", err)
+		}
+	}
+}
+
+// newLogger builds the process logger from the LOG section.
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.Level}
+	var h slog.Handler
+	if c.Format == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	} else {
+		h = slog.NewTextHandler(w, opts)
+	}
+	return slog.New(h)
+}
+
+// unwrapOp strips *os.PathError / *net.OpError wrappers down to the cause, so
+// a one-line message does not repeat the operation.
+func unwrapOp(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		return oe.Err
+	}
+	return err
+}

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# bench.sh: every benchmark of chelseru in one Markdown report.
+#
+# Called by `make bench`, which runs `make build plugins` first (bin/chelseru
+# with the built-in plugins embedded). Runs the Go benchmarks of every package
+# that has some, summarises them, then runs the load test (bin/chelseru-bench:
+# bare fasthttp handler, POST /api/otp/send/ and whole logins against the
+# real binary). Prints the report and writes it to .bench/latest.md; the raw
+# `go test` output goes to .bench/gotest.txt (benchstat-ready) and the load
+# test's JSON to .bench/load.json.
+#
+# Environment (defaults in brackets):
+#   BENCHTIME         go test -benchtime [500ms]
+#   GO_BENCH_BUDGET   seconds for all Go benchmarks, compiling included [360];
+#                     packages left when it runs out are listed as skipped
+#   PKG_TIMEOUT       go test -timeout per package, seconds [300]
+#   BENCH_CPU_PKGS    regexp of import paths also benchmarked with -cpu=1,2 [pluginhost]
+#   LOAD_DURATION     measured window per load scenario [10s]
+#   LOAD_WARMUP       warm-up per load scenario [2s]
+#   LOAD_CONCURRENCY  load test workers [64]
+#   GO                the go command [go]
+# Exit status: 0 when everything ran, 1 when a package's benchmarks or the
+# load test failed (the report is written either way).
+set -uo pipefail
+
+cd "$(dirname "$0")/.." || exit 1
+GO=${GO:-go}
+BENCHTIME=${BENCHTIME:-500ms}
+GO_BENCH_BUDGET=${GO_BENCH_BUDGET:-360}
+PKG_TIMEOUT=${PKG_TIMEOUT:-300}
+BENCH_CPU_PKGS=${BENCH_CPU_PKGS-pluginhost}
+LOAD_DURATION=${LOAD_DURATION:-10s}
+LOAD_WARMUP=${LOAD_WARMUP:-2s}
+LOAD_CONCURRENCY=${LOAD_CONCURRENCY:-64}
+
+mkdir -p .bench || exit 1
+report=.bench/latest.md
+raw=.bench/gotest.txt
+out=$(mktemp .bench/latest.XXXXXX) || exit 1
+trap 'rm -f "$out"' EXIT
+: >"$raw"
+status=0
+start=$(date +%s)
+
+# emit: append stdin to the report and show it.
+emit() { tee -a "$out"; }
+# say: one line of the report.
+say() { printf '%s\n' "$*" | emit; }
+# progress: a line on stderr only.
+progress() { printf 'bench: %s\n' "$*" >&2; }
+
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ "$commit" != unknown ] && [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+	commit="$commit-dirty"
+fi
+say "# chelseru benchmarks"
+say ""
+say "- commit \`$commit\`, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, $($GO version | cut -d' ' -f3-)"
+say "- go test -benchtime=$BENCHTIME -benchmem; load test: $LOAD_CONCURRENCY workers, $LOAD_WARMUP warm-up + $LOAD_DURATION per scenario"
+
+# --- prerequisites ------------------------------------------------------
+scenarios=bare,otp-send,login
+if [ -x bin/chelseru ]; then
+	say "- server binary: bin/chelseru ($(bin/chelseru version 2>/dev/null | head -n1))"
+else
+	say "- server binary: **bin/chelseru missing** (\`make bench\` builds it with \`make build plugins\`); trying \`go build\`"
+	if ! $GO build -trimpath -o bin/chelseru ./cmd/chelseru >&2; then
+		say "- **could not build bin/chelseru: the load test runs the bare handler only**"
+		scenarios=bare
+		status=1
+	fi
+fi
+nplugins=$(find bin/plugins -name '*.wasm' 2>/dev/null | wc -l)
+if [ "$nplugins" -eq 0 ]; then
+	say "- **no bin/plugins/*.wasm**: run \`make plugins\` (the embedded built-ins may be missing or stale)"
+else
+	say "- plugins: $nplugins modules in bin/plugins"
+fi
+if ! $GO build -trimpath -o bin/chelseru-bench ./cmd/chelseru-bench >&2; then
+	say "- **could not build bin/chelseru-bench**"
+	exit 1
+fi
+say ""
+
+# --- Go benchmarks ------------------------------------------------------
+# Packages whose test files (for this GOOS/GOARCH) declare a benchmark.
+pkgs=()
+while read -r pkg files; do
+	[ -n "$files" ] || continue
+	# shellcheck disable=SC2086 # $files is a list of paths without spaces
+	if grep -qE '^func Benchmark[A-Z_0-9]' $files 2>/dev/null; then
+		pkgs+=("$pkg")
+	fi
+done < <($GO list -e -f '{{.ImportPath}}{{range .TestGoFiles}} {{$.Dir}}/{{.}}{{end}}{{range .XTestGoFiles}} {{$.Dir}}/{{.}}{{end}}' ./... 2>/dev/null)
+
+say "## Go benchmarks"
+say ""
+skipped=()
+gostart=$(date +%s)
+for pkg in "${pkgs[@]}"; do
+	left=$((GO_BENCH_BUDGET - ($(date +%s) - gostart)))
+	if [ "$left" -lt 30 ]; then
+		skipped+=("$pkg")
+		continue
+	fi
+	t=$((left < PKG_TIMEOUT ? left : PKG_TIMEOUT))
+	cpu=()
+	if [ -n "$BENCH_CPU_PKGS" ] && [[ $pkg =~ $BENCH_CPU_PKGS ]]; then
+		cpu=(-cpu=1,2)
+	fi
+	progress "go test -bench $pkg ${cpu[*]} (timeout ${t}s)"
+	if ! $GO test -run='^$' -bench=. -benchmem -benchtime="$BENCHTIME" -count=1 "${cpu[@]}" -timeout="${t}s" "$pkg" >>"$raw" 2>&1; then
+		status=1
+		progress "go test -bench $pkg failed (see $raw)"
+	fi
+done
+if [ "${#pkgs[@]}" -eq 0 ]; then
+	say "No package has benchmarks yet."
+else
+	bin/chelseru-bench gotest "$raw" | emit
+fi
+if [ "${#skipped[@]}" -gt 0 ]; then
+	say ""
+	say "- **skipped (GO_BENCH_BUDGET=${GO_BENCH_BUDGET}s spent)**: ${skipped[*]}"
+	status=1
+fi
+say ""
+say "Raw output: \`$raw\` (compare runs with benchstat). Figures vary ±30% between runs on this machine."
+say ""
+
+# --- load test ----------------------------------------------------------
+progress "load test: $scenarios"
+if ! bin/chelseru-bench -bin bin/chelseru -scenarios "$scenarios" -concurrency "$LOAD_CONCURRENCY" \
+	-duration "$LOAD_DURATION" -warmup "$LOAD_WARMUP" -json-out .bench/load.json | emit; then
+	status=1
+	say ""
+	say "- **the load test failed** (its error is above, on stderr)"
+fi
+
+say ""
+say "_bench.sh took $(($(date +%s) - start)) s._"
+mv "$out" "$report" && trap - EXIT
+progress "report written to $report"
+exit "$status"
