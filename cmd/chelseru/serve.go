@@ -26,8 +26,8 @@ const shutdownGrace = 15 * time.Second
 
 // File names inside DATA_DIR.
 const (
-	dbDirName   = "db"      // the Badger database
-	otpKeyName  = "otp-key" // the HMAC key one-time codes are hashed with
+	dbDirName  = "db"      // the Badger database
+	otpKeyName = "otp-key" // the HMAC key one-time codes are hashed with
 )
 
 // cmdServe runs the server until SIGINT or SIGTERM.
