@@ -212,8 +212,8 @@ func (p *Plugin) parse(httpStatus int, body string) abi.Result {
 		id := f[2]
 		if es := f[3]; es.Kind() == jsonlite.Number {
 			if n, _ := es.Int(); failedEntry(n) {
-				text := ""
-				if st := f[4]; st.Kind() == jsonlite.String {
+				text := "Kavenegar reports the message as not sent"
+				if st := f[4]; st.Kind() == jsonlite.String && st.String() != "" {
 					text = st.String()
 				}
 				return abi.Result{Class: abi.ClassPermanent, Code: "entry_status_" + strconv.FormatInt(n, 10), Text: p.clean(text)}

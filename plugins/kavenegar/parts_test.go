@@ -79,3 +79,13 @@ func BenchmarkPartParseString(b *testing.B) {
 		_, _ = jsonlite.ParseString(partBody)
 	}
 }
+
+// BenchmarkPartDecodeResponse is the ABI decoding of the answer alone.
+func BenchmarkPartDecodeResponse(b *testing.B) {
+	respJSON := abi.AppendResponse(nil, &abi.Response{State: "lookup", Status: 200,
+		Headers: []abi.Header{{Name: "Content-Type", Value: "application/json"}}, Body: partBody})
+	for b.Loop() {
+		var r abi.Response
+		_ = abi.DecodeResponse(respJSON, &r)
+	}
+}
