@@ -71,6 +71,38 @@ type RateLimiter interface {
 	Take(ctx context.Context, now time.Time, limits ...Limit) (retryAfter time.Duration, err error)
 }
 
+// Lockout is a policy for AttemptStore: after Max attempts in a row for Key
+// that were not right, Key is locked for Lock; a count left alone for Idle is
+// forgotten.
+type Lockout struct {
+	Key  string
+	Max  int
+	Lock time.Duration
+	Idle time.Duration
+}
+
+// AttemptStore counts password attempts in a row per key (a mobile number)
+// and locks a key after too many that were not right. An attempt is counted
+// when it begins, before its outcome is known, so concurrent attempts cannot
+// exceed the budget. Every method is atomic.
+type AttemptStore interface {
+	// BeginAttempt counts one attempt for l.Key at now and returns the count
+	// since the last reset, this attempt included. When the key is locked, or
+	// l.Max attempts are already counted (wrong, or still in flight), it
+	// counts nothing, locks the key until now+l.Lock if it was not locked,
+	// and returns the end of the lock instead (n is 0). The count is forgotten
+	// when a lock ends and l.Idle after its last attempt.
+	BeginAttempt(ctx context.Context, l Lockout, now time.Time) (n int, lockedUntil time.Time, err error)
+	// FailAttempt records that an attempt counted by BeginAttempt was wrong:
+	// when the key's count has reached l.Max the key is locked until
+	// now+l.Lock. It returns the end of the key's lock, or the zero time when
+	// the key is not locked.
+	FailAttempt(ctx context.Context, l Lockout, now time.Time) (lockedUntil time.Time, err error)
+	// ResetAttempts forgets the key's count and lock (the right password was
+	// given). A key with nothing counted is not an error.
+	ResetAttempts(ctx context.Context, key string) error
+}
+
 // Store is everything the host needs from storage.
 type Store interface {
 	OTPStore
@@ -78,6 +110,7 @@ type Store interface {
 	SessionStore
 	MessageStore
 	RateLimiter
+	AttemptStore
 	// Ping reports whether storage is open and usable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close flushes and closes storage.

@@ -1,5 +1,6 @@
 // Package auth is chelseru's login logic, with no HTTP in it: one-time codes
-// sent by SMS, their verification with a bounded number of tries, sessions,
+// sent by SMS, their verification with a bounded number of tries, passwords
+// (the PASSWD method: argon2id hashes, a lockout after wrong ones), sessions,
 // JWT issue, refresh with rotation and reuse detection, the authorisation of
 // a bearer token, and the sending of operator SMS through the provider port.
 //
@@ -25,7 +26,9 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/medama-io/go-useragent"
@@ -52,6 +55,34 @@ const (
 	MaxOTPLength = 10
 	// maxUserAgent bounds the user agent kept in a session, in bytes.
 	maxUserAgent = 512
+	// MinPasswordRunes and MaxPasswordRunes bound a new password, in
+	// characters (runes), as Django's MinimumLengthValidator and the usual
+	// max_length of 128 do.
+	MinPasswordRunes = 8
+	MaxPasswordRunes = 128
+	// DefaultPasswordLockout is how long a number is locked after
+	// MaxAttempts wrong passwords in a row.
+	DefaultPasswordLockout = 15 * time.Minute
+	// DefaultPasswordIdle is how long a count of wrong passwords is kept
+	// after the last one.
+	DefaultPasswordIdle = 24 * time.Hour
+	// DefaultHashWait bounds how long a request waits for an argon2 slot
+	// before it is answered 503.
+	DefaultHashWait = 5 * time.Second
+)
+
+// Method is an authentication method (AUTH.AUTH_METHOD).
+type Method string
+
+// Authentication methods.
+const (
+	// MethodOTP: one-time codes only; a password field is ignored, as the
+	// original's serializer ignores unknown fields, and /api/password/set/
+	// does not exist (404).
+	MethodOTP Method = "OTP"
+	// MethodPasswd: a user may also set a password and log in with it;
+	// codes still work (first login, forgotten password).
+	MethodPasswd Method = "PASSWD"
 )
 
 // Client-facing texts. They follow the original package where it had one and
@@ -72,6 +103,15 @@ const (
 	MsgNotFound        = "Not found."
 	MsgRequired        = "This field is required."
 	MsgTextTooLong     = "Ensure this field has no more than %d characters."
+	// Password texts: Django's password validators and a login error that
+	// does not tell an unknown number from a wrong password.
+	MsgPasswordIncorrect = "Mobile number or password is incorrect."
+	MsgPasswordTooShort  = "This password is too short. It must contain at least %d characters."
+	MsgPasswordNumeric   = "This password is entirely numeric."
+	MsgPasswordLocked    = "Too many wrong passwords for this mobile number. Expected available in %d seconds."
+	MsgCodeOrPassword    = "Provide either a code or a password."
+	MsgCodeAndPassword   = "Provide either a code or a password, not both."
+	MsgBusy              = "The server is busy. Try again later."
 )
 
 // Options are the tunables of a Service, mapped from the config file by the
@@ -107,6 +147,21 @@ type Options struct {
 	// CleanupTimeout bounds the store writes made after a provider call; 0
 	// means DefaultCleanupTimeout.
 	CleanupTimeout time.Duration
+	// Method is AUTH.AUTH_METHOD; "" means MethodOTP.
+	Method Method
+	// PasswordParams are the argon2id parameters of new password hashes;
+	// the zero value means DefaultPasswordParams.
+	PasswordParams PasswordParams
+	// PasswordLockout is how long a number is locked after MaxAttempts wrong
+	// passwords in a row; 0 means DefaultPasswordLockout.
+	PasswordLockout time.Duration
+	// MaxConcurrentHashes bounds the argon2 computations running at once,
+	// so a flood of logins cannot exhaust memory (each takes
+	// PasswordParams.Memory); 0 means GOMAXPROCS.
+	MaxConcurrentHashes int
+	// HashWait bounds how long a request waits for an argon2 slot; 0 means
+	// DefaultHashWait.
+	HashWait time.Duration
 }
 
 // Deps are the collaborators of a Service.
@@ -143,6 +198,16 @@ type Service struct {
 	refreshTTL time.Duration
 	rotate     bool
 	macs       sync.Pool // of hash.Hash: HMAC-SHA256 under key
+
+	// hashSlots holds one token per running argon2 computation.
+	hashSlots chan struct{}
+	// dummy is a hash of a random password with the current parameters,
+	// verified against for numbers without a password; New makes it with
+	// MethodPasswd (one argon2 hash, ~20 ms).
+	dummyOnce sync.Once
+	dummy     string
+	// argon2Runs counts argon2 computations (for tests).
+	argon2Runs atomic.Int64
 }
 
 // New checks opts and deps and returns a Service.
@@ -170,6 +235,31 @@ func New(opts Options, deps Deps) (*Service, error) {
 	}
 	if opts.CleanupTimeout <= 0 {
 		opts.CleanupTimeout = DefaultCleanupTimeout
+	}
+	switch opts.Method {
+	case "":
+		opts.Method = MethodOTP
+	case MethodOTP, MethodPasswd:
+	default:
+		return nil, fmt.Errorf("auth: method must be %s or %s, got %q", MethodOTP, MethodPasswd, opts.Method)
+	}
+	if opts.PasswordParams == (PasswordParams{}) {
+		opts.PasswordParams = DefaultPasswordParams
+	}
+	if err := opts.PasswordParams.validate(); err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	if opts.PasswordLockout <= 0 {
+		opts.PasswordLockout = DefaultPasswordLockout
+	}
+	if opts.MaxConcurrentHashes == 0 {
+		opts.MaxConcurrentHashes = runtime.GOMAXPROCS(0)
+	}
+	if opts.MaxConcurrentHashes < 1 {
+		return nil, fmt.Errorf("auth: max concurrent hashes must be at least 1, got %d", opts.MaxConcurrentHashes)
+	}
+	if opts.HashWait <= 0 {
+		opts.HashWait = DefaultHashWait
 	}
 	switch {
 	case deps.Store == nil:
@@ -202,8 +292,12 @@ func New(opts Options, deps Deps) (*Service, error) {
 		ua:         deps.UserAgents,
 		refreshTTL: tc.RefreshLifetime,
 		rotate:     tc.Rotate,
+		hashSlots:  make(chan struct{}, opts.MaxConcurrentHashes),
 	}
 	svc.macs.New = func() any { return hmac.New(sha256.New, svc.key) }
+	if opts.Method == MethodPasswd {
+		svc.dummyOnce.Do(func() { svc.makeDummy(context.Background()) })
+	}
 	return svc, nil
 }
 

@@ -21,6 +21,9 @@ type Login struct {
 	// Code is the one-time code as sent; Persian and Arabic-Indic digits are
 	// accepted.
 	Code string
+	// Password is the password as sent (MethodPasswd; ignored with
+	// MethodOTP). Exactly one of Code and Password may be set.
+	Password string
 	// Group is the user group (default 0).
 	Group int64
 	// UserAgent and IP describe the client, for the session record.
@@ -76,10 +79,25 @@ func asciiDigits(s string) string {
 // A wrong, used or expired code is a 401 with the original's body; the
 // MaxAttempts-th wrong code burns the code and is a 429, as is every try
 // until a new code is sent.
+//
+// With MethodPasswd, a Login with a Password instead of a Code is checked by
+// passwordLogin; a Login with both, or neither, is a 400.
 func (s *Service) Authenticate(ctx context.Context, in Login) (Tokens, error) {
 	m, err := normalizeMobile("mobile_number", in.Mobile)
 	if err != nil {
 		return Tokens{}, err
+	}
+	if s.opts.Method == MethodPasswd {
+		switch {
+		case in.Password != "" && utf8.RuneCountInString(in.Password) > MaxPasswordRunes:
+			return Tokens{}, chelseru.FieldError("password", fmt.Sprintf(MsgTextTooLong, MaxPasswordRunes))
+		case in.Password != "" && in.Code != "":
+			return Tokens{}, chelseru.FieldError("non_field_errors", MsgCodeAndPassword)
+		case in.Password != "":
+			return s.passwordLogin(ctx, m, in)
+		case in.Code == "":
+			return Tokens{}, chelseru.FieldError("non_field_errors", MsgCodeOrPassword)
+		}
 	}
 	code := asciiDigits(in.Code)
 	want := s.hashCode(m, code)

@@ -27,10 +27,11 @@ const (
 // in reqState.vals.
 var (
 	fieldsOTPSend      = []string{"mobile_number"}
-	fieldsAuthenticate = []string{"mobile_number", "code", "group"}
+	fieldsAuthenticate = []string{"mobile_number", "code", "group", "password"}
 	fieldsRefresh      = []string{"refresh"}
 	fieldsVerify       = []string{"token"}
 	fieldsMessage      = []string{"mobile_number", "message_text", "template_id"}
+	fieldsPasswordSet  = []string{"password"}
 )
 
 // decodeBody reads the request body into rs.vals for names, as DRF's JSON
@@ -117,6 +118,18 @@ func (fe *fieldErrors) err() error {
 // their text, as Python's str() would give for integers), surrounding white
 // space is trimmed, and an empty value is blank.
 func (fe *fieldErrors) char(name string, v value, required bool) string {
+	return fe.charField(name, v, required, true)
+}
+
+// password reads a DRF CharField(trim_whitespace=False), as password fields
+// are declared: like char, but white space is part of the value and only an
+// empty string is blank.
+func (fe *fieldErrors) password(name string, v value, required bool) string {
+	return fe.charField(name, v, required, false)
+}
+
+// charField is char, trimming surrounding white space when trim is set.
+func (fe *fieldErrors) charField(name string, v value, required, trim bool) string {
 	switch v.kind {
 	case kindAbsent:
 		if required {
@@ -131,7 +144,10 @@ func (fe *fieldErrors) char(name string, v value, required bool) string {
 		fe.add(name, msgNotString)
 		return ""
 	}
-	s := strings.TrimSpace(string(v.b))
+	s := string(v.b)
+	if trim {
+		s = strings.TrimSpace(s)
+	}
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}

@@ -143,11 +143,47 @@ func TestMatch(t *testing.T) {
 		{"/api/sessions/1234567890123456789/", routeNotFound, 0},
 		{"/metrics", routeMetrics, 0},
 		{"/metrics/", routeNotFound, 0},
+		{"/api/password/set/", routePasswordSet, 0},
+		{"/api/password/set", routeNotFound, 0},
 	}
 	for _, c := range cases {
 		r, id := match([]byte(c.path))
 		if r != c.r || id != c.id {
 			t.Errorf("%s: %v %d, want %v %d", c.path, r, id, c.r, c.id)
+		}
+	}
+}
+
+// TestPasswordField: a password is read as a CharField without trimming;
+// only the empty string is blank.
+func TestPasswordField(t *testing.T) {
+	cases := []struct {
+		v        value
+		required bool
+		want     string
+		msg      string
+	}{
+		{value{}, true, "", msgRequired},
+		{value{}, false, "", ""},
+		{value{kind: kindString, b: []byte("  x y ")}, true, "  x y ", ""},
+		{value{kind: kindString, b: []byte("   ")}, true, "   ", ""},
+		{value{kind: kindString, b: []byte("")}, true, "", msgBlank},
+		{value{kind: kindString, b: []byte("")}, false, "", ""},
+		{value{kind: kindString, b: []byte("a\x00b")}, true, "", msgNullChars},
+		{value{kind: kindNumber, b: []byte("12345678")}, true, "12345678", ""},
+		{value{kind: kindBool, b: []byte("false")}, true, "", msgNotString},
+		{value{kind: kindArray}, true, "", msgNotString},
+		{value{kind: kindNull}, false, "", msgNull},
+	}
+	for _, c := range cases {
+		var fe fieldErrors
+		got := fe.password("f", c.v, c.required)
+		msg := ""
+		if fe.m != nil {
+			msg = fe.m["f"][0]
+		}
+		if got != c.want || msg != c.msg {
+			t.Errorf("%d %q: got %q %q, want %q %q", c.v.kind, c.v.b, got, msg, c.want, c.msg)
 		}
 	}
 }

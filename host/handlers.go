@@ -32,7 +32,9 @@ func (s *Server) handleOTPSend(ctx *fasthttp.RequestCtx, rs *reqState) {
 	s.writeJSON(ctx, rs, fasthttp.StatusOK, append(rs.out[:0], bodyOTPSent...))
 }
 
-// handleAuthenticate serves POST /api/authenticate/.
+// handleAuthenticate serves POST /api/authenticate/. With the PASSWD method
+// either code or password is given (auth checks which); with OTP, code is
+// required and a password field is ignored, as DRF ignores unknown fields.
 func (s *Server) handleAuthenticate(ctx *fasthttp.RequestCtx, rs *reqState) {
 	if !s.decodeBody(ctx, rs, fieldsAuthenticate) {
 		return
@@ -40,9 +42,12 @@ func (s *Server) handleAuthenticate(ctx *fasthttp.RequestCtx, rs *reqState) {
 	var fe fieldErrors
 	in := auth.Login{
 		Mobile:    fe.char("mobile_number", rs.vals[0], true),
-		Code:      fe.char("code", rs.vals[1], true),
+		Code:      fe.char("code", rs.vals[1], !s.passwd),
 		Group:     fe.integer("group", rs.vals[2], false, 0),
 		UserAgent: string(ctx.Request.Header.UserAgent()),
+	}
+	if s.passwd {
+		in.Password = fe.password("password", rs.vals[3], false)
 	}
 	var toks auth.Tokens
 	err := fe.err()
@@ -211,4 +216,29 @@ func (s *Server) handleMessageSend(ctx *fasthttp.RequestCtx, rs *reqState) {
 	b = append(b, '}')
 	rs.out = b
 	s.writeJSON(ctx, rs, fasthttp.StatusOK, b)
+}
+
+// handlePasswordSet serves POST /api/password/set/ (PASSWD method only; with
+// OTP the route does not exist): 204 on success. As in DRF, the token is
+// checked before the body is read.
+func (s *Server) handlePasswordSet(ctx *fasthttp.RequestCtx, rs *reqState) {
+	p, ok := s.authorize(ctx, rs)
+	if !ok {
+		return
+	}
+	if !s.decodeBody(ctx, rs, fieldsPasswordSet) {
+		return
+	}
+	var fe fieldErrors
+	pw := fe.password("password", rs.vals[0], true)
+	err := fe.err()
+	if err == nil {
+		err = s.auth.SetPassword(reqContext(), p, pw)
+	}
+	if err != nil {
+		s.writeError(ctx, rs, err)
+		return
+	}
+	ctx.SetStatusCode(fasthttp.StatusNoContent)
+	rs.status = fasthttp.StatusNoContent
 }

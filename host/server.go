@@ -93,6 +93,9 @@ type Server struct {
 	reg            *prometheus.Registry
 	metrics        *metrics
 	metricsHandler fasthttp.RequestHandler
+	// passwd is true with auth.MethodPasswd: /api/password/set/ exists and
+	// /api/authenticate/ takes a password instead of a code.
+	passwd bool
 
 	idPrefix [12]byte
 	idSeq    atomic.Uint64
@@ -141,6 +144,7 @@ func New(opts Options, deps Deps) (*Server, error) {
 		log:    opts.Logger,
 		reg:    deps.Registry,
 		linger: make(chan struct{}, maxLingering),
+		passwd: deps.Auth.Options().Method == auth.MethodPasswd,
 	}
 	var seed [6]byte
 	if _, err := rand.Read(seed[:]); err != nil {

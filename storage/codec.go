@@ -19,11 +19,12 @@ import (
 
 // Format bytes, one per record type and version.
 const (
-	fmtOTPv1     byte = 0x01
-	fmtUserv1    byte = 0x02
-	fmtSessionv1 byte = 0x03
-	fmtMessagev1 byte = 0x04
-	fmtCounterv1 byte = 0x05
+	fmtOTPv1      byte = 0x01
+	fmtUserv1     byte = 0x02
+	fmtSessionv1  byte = 0x03
+	fmtMessagev1  byte = 0x04
+	fmtCounterv1  byte = 0x05
+	fmtAttemptsv1 byte = 0x06
 )
 
 var errCorrupt = errors.New("corrupt record")
@@ -277,4 +278,26 @@ func decodeCounter(b []byte) (uint64, error) {
 	d := newDecoder(b, fmtCounterv1)
 	n := d.uint()
 	return n, d.finish("counter")
+}
+
+// attempts is the record of an AttemptStore key.
+type attempts struct {
+	count       uint64    // attempts counted since the last reset
+	lockedUntil time.Time // zero when not locked
+	expiresAt   time.Time // when the record is forgotten (by the caller's clock)
+}
+
+func encodeAttempts(a attempts) []byte {
+	e := encoder{b: make([]byte, 0, 32)}
+	e.b = append(e.b, fmtAttemptsv1)
+	e.uint(a.count)
+	e.time(a.lockedUntil)
+	e.time(a.expiresAt)
+	return e.b
+}
+
+func decodeAttempts(b []byte) (attempts, error) {
+	d := newDecoder(b, fmtAttemptsv1)
+	a := attempts{count: d.uint(), lockedUntil: d.time(), expiresAt: d.time()}
+	return a, d.finish("attempts")
 }

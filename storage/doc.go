@@ -31,6 +31,7 @@
 //	                                                                                         user), CreateSession, DeleteSession
 //	msg/{id be64}                              Message record          none                  CreateMessage, UpdateMessage, GetMessage
 //	rl/{key}/{window ms be64}/{start ms be64}  counter (uvarint)       end of the window     Take
+//	attempts/{key}                             attempts record         lock end, or idle     BeginAttempt, FailAttempt, ResetAttempts
 //	seq/{user|session|msg}                     next unleased id        none                  id sequences (badger.Sequence)
 //	ping                                       (never written)         -                     Ping (a point read)
 //

@@ -16,6 +16,7 @@ const (
 	pUserSessions = "user-sessions/"
 	pMessage      = "msg/"
 	pRateLimit    = "rl/"
+	pAttempts     = "attempts/"
 	pSequence     = "seq/"
 )
 
@@ -85,6 +86,8 @@ func rateLimitKey(key string, window time.Duration, start time.Time) []byte {
 	b = append(b, '/')
 	return appendInt64(b, start.UnixMilli())
 }
+
+func attemptsKey(key string) []byte { return append([]byte(pAttempts), key...) }
 
 func seqKey(name string) []byte { return append([]byte(pSequence), name...) }
 

@@ -154,6 +154,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 		SMSTimeout:            cfg.SMS.Timeout,
 		Service:               man.Name,
 		TemplateOnly:          man.Templates && !man.Text,
+		Method:                auth.Method(cfg.Auth.AuthMethod),
 	}, auth.Deps{
 		Store:  a.db,
 		Sender: a.plugins,
