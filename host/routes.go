@@ -23,9 +23,11 @@ const (
 	routeSessions
 	routeSession
 	routeMessageSend
+	routePasswordSet
 	routeHealthz
 	routeReadyz
 	routeMetrics
+	routeSchema
 	numRoutes
 )
 
@@ -38,9 +40,11 @@ var routeNames = [numRoutes]string{
 	routeSessions:     "sessions",
 	routeSession:      "session",
 	routeMessageSend:  "message_send",
+	routePasswordSet:  "password_set",
 	routeHealthz:      "healthz",
 	routeReadyz:       "readyz",
 	routeMetrics:      "metrics",
+	routeSchema:       "schema",
 }
 
 // String is the route's metric label.
@@ -48,7 +52,7 @@ func (r route) String() string { return routeNames[r] }
 
 // bearer reports whether the route needs an access token.
 func (r route) bearer() bool {
-	return r == routeSessions || r == routeSession || r == routeMessageSend
+	return r == routeSessions || r == routeSession || r == routeMessageSend || r == routePasswordSet
 }
 
 // allowed is the Allow header of each route (HEAD is allowed wherever GET is,
@@ -61,9 +65,11 @@ var allowed = [numRoutes]string{
 	routeSessions:     "GET, HEAD",
 	routeSession:      "DELETE",
 	routeMessageSend:  "POST",
+	routePasswordSet:  "POST",
 	routeHealthz:      "GET, HEAD",
 	routeReadyz:       "GET, HEAD",
 	routeMetrics:      "GET, HEAD",
+	routeSchema:       "GET, HEAD",
 }
 
 var (
@@ -87,12 +93,16 @@ func match(path []byte) (route, int64) {
 		return routeSessions, 0
 	case "/api/message/send/":
 		return routeMessageSend, 0
+	case "/api/password/set/":
+		return routePasswordSet, 0
 	case "/healthz":
 		return routeHealthz, 0
 	case "/readyz":
 		return routeReadyz, 0
 	case "/metrics":
 		return routeMetrics, 0
+	case "/api/schema/":
+		return routeSchema, 0
 	}
 	if bytes.HasPrefix(path, sessionsPrefix) && len(path) > len(sessionsPrefix)+1 && path[len(path)-1] == '/' {
 		digits := path[len(sessionsPrefix) : len(path)-1]
@@ -116,7 +126,7 @@ func match(path []byte) (route, int64) {
 // methodOK reports whether method is served on r.
 func methodOK(r route, method []byte) bool {
 	switch r {
-	case routeSessions, routeHealthz, routeReadyz, routeMetrics:
+	case routeSessions, routeHealthz, routeReadyz, routeMetrics, routeSchema:
 		return string(method) == fasthttp.MethodGet || string(method) == fasthttp.MethodHead
 	case routeSession:
 		return string(method) == fasthttp.MethodDelete
@@ -158,6 +168,9 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	s.requestID(ctx, rs)
 
 	r, id := match(ctx.Path())
+	if r == routePasswordSet && !s.passwd {
+		r = routeNotFound // the route exists only with the PASSWD method
+	}
 	rs.route = r
 	defer s.recoverPanic(ctx, rs)
 	switch {
@@ -218,6 +231,10 @@ func (s *Server) dispatch(ctx *fasthttp.RequestCtx, rs *reqState, r route, id in
 		s.handleRevoke(ctx, rs, id)
 	case routeMessageSend:
 		s.handleMessageSend(ctx, rs)
+	case routePasswordSet:
+		s.handlePasswordSet(ctx, rs)
+	case routeSchema:
+		s.handleSchema(ctx, rs)
 	}
 }
 
