@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/tetratelabs/wazero"
@@ -89,9 +90,18 @@ func (e *engines) close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// pluginKey carries the calling plugin's name in the context of a call, for
-// the log import.
+// pluginKey carries a *callLog (or, outside sends, the plugin's name as a
+// string) in the context of a call, for the log import.
 type pluginKey struct{}
+
+// maxLogLinesPerSend bounds the lines one send may log; the rest are dropped.
+const maxLogLinesPerSend = 32
+
+// callLog is the log state of one send.
+type callLog struct {
+	name  string
+	lines atomic.Int32
+}
 
 // hostLog implements chelseru.log(level, ptr, len).
 func (e *engines) hostLog(ctx context.Context, mod api.Module, stack []uint64) {
@@ -104,11 +114,24 @@ func (e *engines) hostLog(ctx context.Context, mod api.Module, stack []uint64) {
 	if !ok {
 		return
 	}
+	var name string
+	switch v := ctx.Value(pluginKey{}).(type) {
+	case string:
+		name = v
+	case *callLog:
+		name = v.name
+		switch n := v.lines.Add(1); {
+		case n == maxLogLinesPerSend+1:
+			e.logger.Warn("plugin log lines over the limit of one send are dropped", slog.String("plugin", name))
+			return
+		case n > maxLogLinesPerSend:
+			return
+		}
+	}
 	msg := sanitizeLine(b)
 	if truncated {
 		msg += "…"
 	}
-	name, _ := ctx.Value(pluginKey{}).(string)
 	e.logger.Log(ctx, slogLevel(level), msg, slog.String("plugin", name))
 }
 

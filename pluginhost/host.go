@@ -328,13 +328,13 @@ func (h *Host) send(ctx context.Context, msg chelseru.SMS) (chelseru.SMSResult, 
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, h.cfg.Timeout, errSendTimeout)
 	defer cancel()
-	ctx = context.WithValue(ctx, pluginKey{}, m.name)
+	ctx = context.WithValue(ctx, pluginKey{}, &callLog{name: m.name})
 
 	in := abi.Message{To: msg.To, Text: msg.Text, TemplateID: msg.TemplateID, Vars: msg.Vars, Ref: msg.Ref}
 	action, err := h.step(ctx, m, func(b []byte) []byte { return abi.AppendMessage(b, &in) }, false)
 	for steps := 0; err == nil; {
 		if action.Result != nil {
-			return resultOf(action.Result)
+			return m.resultOf(action.Result)
 		}
 		steps++
 		if steps > MaxSteps {
@@ -417,15 +417,16 @@ func validateAction(a *abi.Action) error {
 	return nil
 }
 
-// resultOf maps a plugin's result to the SMS port's.
-func resultOf(r *abi.Result) (chelseru.SMSResult, error) {
+// resultOf maps a plugin's result to the SMS port's, scrubbing secrets
+// from the provider's code and text.
+func (m *module) resultOf(r *abi.Result) (chelseru.SMSResult, error) {
 	if r.OK {
 		return chelseru.SMSResult{MessageID: truncate(r.MessageID, 128)}, nil
 	}
 	return chelseru.SMSResult{}, &chelseru.SMSError{
 		Class: chelseru.SMSErrorClass(r.Class),
-		Code:  truncate(r.Code, maxCodeLen),
-		Text:  truncate(r.Text, maxTextLen),
+		Code:  truncate(m.scrub(r.Code), maxCodeLen),
+		Text:  truncate(m.scrub(r.Text), maxTextLen),
 	}
 }
 

@@ -100,7 +100,8 @@ func TestOpenErrors(t *testing.T) {
 			"SMS.SETTINGS.TESTPLUG_BASE_URL: not an http(s) URL"},
 		{"plugin refuses settings", Config{Service: "TESTPLUG", PluginsDir: pluginsDir(t, tp),
 			Settings: map[string]string{"TESTPLUG_API_KEY": "refuse"}},
-			"plugin TESTPLUG refused its settings: SETTINGS.TESTPLUG_API_KEY is refused"},
+			// The secret value ("refuse") is scrubbed from the plugin's text.
+			"plugin TESTPLUG refused its settings: SETTINGS.TESTPLUG_API_KEY is ***d"},
 		{"pin mismatch", Config{Service: "CONSOLE", Pins: map[string]string{"CONSOLE": strings.Repeat("0", 64)}},
 			"module sha256 " + hex.EncodeToString(sum[:]) + " does not match the pinned"},
 		{"pin mismatch in PluginsDir", Config{Service: "TESTPLUG", PluginsDir: pluginsDir(t, tp),
@@ -161,6 +162,7 @@ func TestHTTPFlow(t *testing.T) {
 	}{
 		{name: "ok", status: 200, body: "id-77", text: "http", wantID: "id-77", wantRequests: 1},
 		{name: "out of credit", status: 418, body: "credit", text: "http", wantClass: chelseru.SMSOutOfCredit, wantCode: "418", wantRequests: 1},
+		{name: "provider echoes the key", status: 418, body: "no credit for key " + testKey, text: "http", wantClass: chelseru.SMSOutOfCredit, wantCode: "418", wantRequests: 1},
 		{name: "server error", status: 500, body: "oops", text: "http", wantClass: chelseru.SMSTemporary, wantCode: "500", wantRequests: 1},
 		{name: "eight steps", status: 200, body: "id-8", text: "steps:8", wantID: "id-8", wantRequests: 8},
 		{name: "step cap", status: 200, body: "id-9", text: "steps:9", wantClass: chelseru.SMSPlugin, wantCode: "plugin_error", wantRequests: 8},
@@ -180,6 +182,9 @@ func TestHTTPFlow(t *testing.T) {
 				se := smsError(t, err, tt.wantClass)
 				if se.Code != tt.wantCode {
 					t.Errorf("code %q, want %q", se.Code, tt.wantCode)
+				}
+				if strings.Contains(err.Error(), testKey) {
+					t.Errorf("the API key reached the error: %v", err)
 				}
 			}
 			p.mu.Lock()
@@ -249,6 +254,18 @@ func TestPluginLog(t *testing.T) {
 	sendOK(t, h, "log")
 	if !strings.Contains(logs.String(), "hello from plugin to 09121234567") || !strings.Contains(logs.String(), "plugin=TESTPLUG") {
 		t.Fatalf("log:\n%s", logs)
+	}
+}
+
+func TestPluginLogBudget(t *testing.T) {
+	h, logs := open(t, testplugConfig(t, "http://allowed.example"))
+	sendOK(t, h, "logflood")
+	out := logs.String()
+	if n := strings.Count(out, "msg=\"flood "); n != maxLogLinesPerSend {
+		t.Fatalf("%d flood lines logged, want %d", n, maxLogLinesPerSend)
+	}
+	if !strings.Contains(out, "over the limit of one send") {
+		t.Fatal("the drop was not reported")
 	}
 }
 

@@ -96,7 +96,7 @@ func TestHostileLoad(t *testing.T) {
 				t.Fatalf("Check: %v, want one line containing %q", err, tt.want)
 			}
 			dir := pluginsDir(t, map[string][]byte{tt.name + ".wasm": wasm})
-			_, err = Open(context.Background(), Config{Service: "HOSTILE_X", PluginsDir: dir, Builtins: builtins(), PollInterval: -1, DataDir: cacheDir})
+			_, err = Open(context.Background(), Config{Service: "HOSTILE_X", PluginsDir: dir, Builtins: builtins(), PollInterval: -1, DataDir: cacheDir, Logger: discardLogger})
 			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "HOSTILE_X") {
 				t.Fatalf("Open: %v, want it to name the service and %q", err, tt.want)
 			}

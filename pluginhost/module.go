@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -85,6 +86,7 @@ type module struct {
 
 	// Set by prepare for the service module.
 	settings map[string]string
+	secrets  []string // values of secret settings (and their escaped forms), scrubbed from texts
 	hosts    allowlist
 	config   []byte // the encoded abi.Configure
 
@@ -371,6 +373,7 @@ func (m *module) prepare(ctx context.Context, all map[string]string) error {
 		return err
 	}
 	m.settings, m.hosts = settings, hosts
+	m.secrets = secretValues(&m.manifest, settings)
 	m.config = abi.AppendConfigure(nil, &abi.Configure{Settings: settings})
 	in := m.first.Swap(nil)
 	if in == nil {
@@ -388,6 +391,37 @@ func (m *module) prepare(ctx context.Context, all map[string]string) error {
 	return nil
 }
 
+// secretValues lists the values of the secret settings, raw and escaped as
+// they would appear in a URL, longest first.
+func secretValues(man *abi.Manifest, settings map[string]string) []string {
+	var out []string
+	for _, s := range man.Settings {
+		v := settings[s.Key]
+		if !s.Secret || len(v) < 4 {
+			continue
+		}
+		out = append(out, v)
+		for _, e := range []string{url.PathEscape(v), url.QueryEscape(v)} {
+			if e != v {
+				out = append(out, e)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
+
+// scrub replaces secret setting values in a text that came from the plugin
+// (a provider's error text, a configure error) before the host shows or logs it.
+func (m *module) scrub(s string) string {
+	for _, v := range m.secrets {
+		if strings.Contains(s, v) {
+			s = strings.ReplaceAll(s, v, "***")
+		}
+	}
+	return s
+}
+
 // configure hands an instance its settings.
 func (m *module) configure(ctx context.Context, in *instance) error {
 	cctx := context.WithValue(ctx, pluginKey{}, m.name)
@@ -400,7 +434,7 @@ func (m *module) configure(ctx context.Context, in *instance) error {
 		return fmt.Errorf("plugin %s: configure output: %w", m.name, err)
 	}
 	if res.Error != "" {
-		return fmt.Errorf("plugin %s refused its settings: %s", m.name, firstLine(res.Error))
+		return fmt.Errorf("plugin %s refused its settings: %s", m.name, m.scrub(firstLine(res.Error)))
 	}
 	return nil
 }

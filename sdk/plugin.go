@@ -27,6 +27,8 @@ type Plugin interface {
 	// Result when nothing needs sending (or the message is refused).
 	Send(m abi.Message) abi.Action
 	// Response turns the HTTP response to the last request (with the State
-	// that came beside it) into the next action.
+	// that came beside it) into the next action. The host may deliver it to
+	// another instance than the one whose Send returned the request: keep
+	// per-send state in Action.State, never in the Plugin value.
 	Response(r abi.Response) abi.Action
 }

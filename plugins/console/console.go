@@ -11,6 +11,7 @@ package console
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/chelseru/chelseru/sdk"
 	"github.com/chelseru/chelseru/sdk/abi"
@@ -73,7 +74,11 @@ func (p *Plugin) Send(m abi.Message) abi.Action {
 	}
 	line := b.String()
 	if len(line) > maxLine {
-		line = line[:maxLine] + "…"
+		n := maxLine
+		for n > 0 && !utf8.RuneStart(line[n]) {
+			n-- // do not cut a character in half
+		}
+		line = line[:n] + "…"
 	}
 	sdk.Log(abi.LogInfo, line)
 	return abi.Action{Result: &abi.Result{OK: true, MessageID: p.messageID(m)}}

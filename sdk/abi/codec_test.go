@@ -33,35 +33,35 @@ var (
 type codec struct {
 	name   string
 	value  any
-	encode func(v any) []byte
+	encode func(dst []byte, v any) []byte
 	decode func(b []byte) (any, error)
 }
 
 func codecs() []codec {
 	return []codec{
 		{"Manifest", sampleManifest,
-			func(v any) []byte { m := v.(Manifest); return AppendManifest(nil, &m) },
+			func(dst []byte, v any) []byte { m := v.(Manifest); return AppendManifest(dst, &m) },
 			func(b []byte) (any, error) { var m Manifest; err := DecodeManifest(b, &m); return m, err }},
 		{"Configure", sampleConfigure,
-			func(v any) []byte { m := v.(Configure); return AppendConfigure(nil, &m) },
+			func(dst []byte, v any) []byte { m := v.(Configure); return AppendConfigure(dst, &m) },
 			func(b []byte) (any, error) { var m Configure; err := DecodeConfigure(b, &m); return m, err }},
 		{"ConfigureResult", ConfigureResult{Error: "SETTINGS.X_KEY is required"},
-			func(v any) []byte { m := v.(ConfigureResult); return AppendConfigureResult(nil, &m) },
+			func(dst []byte, v any) []byte { m := v.(ConfigureResult); return AppendConfigureResult(dst, &m) },
 			func(b []byte) (any, error) { var m ConfigureResult; err := DecodeConfigureResult(b, &m); return m, err }},
 		{"Message", sampleMessage,
-			func(v any) []byte { m := v.(Message); return AppendMessage(nil, &m) },
+			func(dst []byte, v any) []byte { m := v.(Message); return AppendMessage(dst, &m) },
 			func(b []byte) (any, error) { var m Message; err := DecodeMessage(b, &m); return m, err }},
 		{"Response", sampleResponse,
-			func(v any) []byte { m := v.(Response); return AppendResponse(nil, &m) },
+			func(dst []byte, v any) []byte { m := v.(Response); return AppendResponse(dst, &m) },
 			func(b []byte) (any, error) { var m Response; err := DecodeResponse(b, &m); return m, err }},
 		{"Action", sampleAction,
-			func(v any) []byte { m := v.(Action); return AppendAction(nil, &m) },
+			func(dst []byte, v any) []byte { m := v.(Action); return AppendAction(dst, &m) },
 			func(b []byte) (any, error) { var m Action; err := DecodeAction(b, &m); return m, err }},
 		{"ActionResult", Action{Result: &Result{OK: true, MessageID: "8792341"}},
-			func(v any) []byte { m := v.(Action); return AppendAction(nil, &m) },
+			func(dst []byte, v any) []byte { m := v.(Action); return AppendAction(dst, &m) },
 			func(b []byte) (any, error) { var m Action; err := DecodeAction(b, &m); return m, err }},
 		{"Result", sampleResult,
-			func(v any) []byte { m := v.(Result); return AppendResult(nil, &m) },
+			func(dst []byte, v any) []byte { m := v.(Result); return AppendResult(dst, &m) },
 			func(b []byte) (any, error) { var m Result; err := DecodeResult(b, &m); return m, err }},
 	}
 }
@@ -72,7 +72,7 @@ func codecs() []codec {
 func TestCodecMatchesEncodingJSON(t *testing.T) {
 	for _, c := range codecs() {
 		t.Run(c.name, func(t *testing.T) {
-			ours := c.encode(c.value)
+			ours := c.encode(nil, c.value)
 			if !json.Valid(ours) {
 				t.Fatalf("invalid JSON: %s", ours)
 			}
@@ -179,7 +179,7 @@ func fuzzRoundTrip(t *testing.T, c codec, data []byte) {
 		}
 		return
 	}
-	enc := c.encode(v)
+	enc := c.encode(nil, v)
 	v2, err := c.decode(enc)
 	if err != nil {
 		t.Fatalf("re-decode of %q: %v", enc, err)
@@ -200,7 +200,7 @@ func fuzzCodec(f *testing.F, names ...string) {
 	for _, c := range codecs() {
 		for _, n := range names {
 			if c.name == n {
-				f.Add(c.encode(c.value))
+				f.Add(c.encode(nil, c.value))
 			}
 		}
 	}
@@ -258,19 +258,43 @@ func FuzzAppendMessage(f *testing.F) {
 
 func BenchmarkCodec(b *testing.B) {
 	for _, c := range codecs() {
-		enc := c.encode(c.value)
+		enc := c.encode(nil, c.value)
 		b.Run("Encode/"+c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			var buf []byte
 			for b.Loop() {
-				buf = c.encode(c.value)
+				buf = c.encode(buf[:0], c.value)
 			}
-			_ = buf
 		})
 		b.Run("Decode/"+c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := c.decode(enc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkEncodingJSON is the reference: the same messages through
+// encoding/json (reflection).
+func BenchmarkEncodingJSON(b *testing.B) {
+	for _, c := range codecs() {
+		enc, _ := json.Marshal(c.value)
+		b.Run("Encode/"+c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := json.Marshal(c.value); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("Decode/"+c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				v := reflect.New(reflect.TypeOf(c.value))
+				if err := json.Unmarshal(enc, v.Interface()); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -28,6 +28,15 @@ func (e *DecodeError) Error() string {
 
 const hexDigits = "0123456789abcdef"
 
+// plain marks the bytes a JSON string holds as they are: printable ASCII
+// other than '"' and '\\'.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
 // encoding/json does, so the output is always valid JSON and valid UTF-8.
 func appendString(b []byte, s string) []byte {
@@ -35,11 +44,11 @@ func appendString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if plain[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':
@@ -327,8 +336,17 @@ func (r *reader) strSlow(start, i int) []byte {
 				return nil
 			}
 		case c < utf8.RuneSelf:
-			b = append(b, c)
-			i++
+			// Copy the run of plain ASCII up to the next special byte at once.
+			j := i + 1
+			for j < len(r.data) {
+				d := r.data[j]
+				if d < 0x20 || d == '"' || d == '\\' || d >= utf8.RuneSelf {
+					break
+				}
+				j++
+			}
+			b = append(b, r.data[i:j]...)
+			i = j
 		default:
 			ru, size := utf8.DecodeRune(r.data[i:])
 			if ru == utf8.RuneError && size == 1 {

@@ -1,7 +1,7 @@
 //go:build wasip1
 
 // Command testplug is the well-behaved plugin of the pluginhost tests,
-// steered by the message text: "ok", "settings", "log", "http",
+// steered by the message text: "ok", "settings", "log", "logflood", "http",
 // "steps:N", "host:NAME".
 package main
 
@@ -60,6 +60,10 @@ func (p *plug) Send(m abi.Message) abi.Action {
 		return abi.Action{Result: &abi.Result{OK: true, MessageID: strings.Join(keys, ",")}}
 	case m.Text == "log":
 		sdk.Log(abi.LogInfo, "hello from plugin to "+m.To)
+	case m.Text == "logflood":
+		for i := 0; i < 100; i++ {
+			sdk.Log(abi.LogInfo, "flood "+strconv.Itoa(i))
+		}
 	case m.Text == "http":
 		return abi.Action{Request: p.request("1/1"), State: "1/1"}
 	case strings.HasPrefix(m.Text, "steps:"):
