@@ -1,6 +1,9 @@
 package chelseru
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // NormalizeMobile turns an Iranian mobile number in any of the accepted forms
 // (09121234567, +989121234567, 00989121234567, 989121234567, 9121234567, with
@@ -14,14 +17,9 @@ func NormalizeMobile(s string) (mobile string, ok bool) {
 	var b [32]byte
 	n := 0
 	for i, r := range s {
-		var d byte
+		d, isDigit := digitValue(r)
 		switch {
-		case r >= '0' && r <= '9':
-			d = byte(r - '0')
-		case r >= '۰' && r <= '۹': // Persian (Extended Arabic-Indic) digits
-			d = byte(r - '۰')
-		case r >= '٠' && r <= '٩': // Arabic-Indic digits
-			d = byte(r - '٠')
+		case isDigit:
 		case r == '+' && i == 0:
 			continue
 		case r == ' ' || r == '-':
@@ -48,4 +46,42 @@ func NormalizeMobile(s string) (mobile string, ok bool) {
 		return "", false
 	}
 	return digits, true
+}
+
+// digitValue returns the value of an ASCII, Persian (Extended Arabic-Indic) or
+// Arabic-Indic decimal digit.
+func digitValue(r rune) (byte, bool) {
+	switch {
+	case r >= '0' && r <= '9':
+		return byte(r - '0'), true
+	case r >= '۰' && r <= '۹':
+		return byte(r - '۰'), true
+	case r >= '٠' && r <= '٩':
+		return byte(r - '٠'), true
+	}
+	return 0, false
+}
+
+// ASCIIDigits returns s with every Persian and Arabic-Indic digit replaced by
+// its ASCII digit; other characters are kept. Clients in Iran often send
+// numbers and codes typed on a Persian keyboard.
+func ASCIIDigits(s string) string {
+	i := 0
+	for i < len(s) && s[i] < utf8.RuneSelf {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for _, r := range s[i:] {
+		if d, ok := digitValue(r); ok {
+			b.WriteByte('0' + d)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

@@ -64,3 +64,19 @@ func FuzzNormalizeMobile(f *testing.F) {
 		}
 	})
 }
+
+func TestASCIIDigits(t *testing.T) {
+	for in, want := range map[string]string{
+		"":              "",
+		"123":           "123",
+		"۱۲۳":           "123",
+		"٤٥6x":          "456x",
+		" ۰۹ ":          " 09 ",
+		"abc۹":          "abc9",
+		"\u06f0\u0660a": "00a",
+	} {
+		if got := chelseru.ASCIIDigits(in); got != want {
+			t.Errorf("ASCIIDigits(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -105,8 +105,8 @@ func TestBearer(t *testing.T) {
 }
 
 func TestAsciiDigitsAndTruncate(t *testing.T) {
-	if got := asciiDigits(" ۱۲۳٤٥6x "); got != "123456x" {
-		t.Errorf("asciiDigits = %q", got)
+	if got := chelseru.ASCIIDigits(strings.TrimSpace(" ۱۲۳٤٥6x ")); got != "123456x" {
+		t.Errorf("ASCIIDigits = %q", got)
 	}
 	s := strings.Repeat("س", 300) // 600 bytes
 	got := truncateUTF8(s, 511)

@@ -43,34 +43,6 @@ type Principal struct {
 	SessionID int64
 }
 
-// asciiDigits turns Persian and Arabic-Indic digits in s into ASCII ones and
-// trims surrounding space; other characters are kept as they are.
-func asciiDigits(s string) string {
-	s = strings.TrimSpace(s)
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		switch {
-		case r >= '۰' && r <= '۹':
-			b.WriteByte(byte('0' + r - '۰'))
-		case r >= '٠' && r <= '٩':
-			b.WriteByte(byte('0' + r - '٠'))
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
 
 // Authenticate checks a one-time code and, when it matches, logs the user in:
 // the user (Group, Mobile) is created on first login, a session is recorded
@@ -99,7 +71,7 @@ func (s *Service) Authenticate(ctx context.Context, in Login) (Tokens, error) {
 			return Tokens{}, chelseru.FieldError("non_field_errors", MsgCodeOrPassword)
 		}
 	}
-	code := asciiDigits(in.Code)
+	code := chelseru.ASCIIDigits(strings.TrimSpace(in.Code))
 	want := s.hashCode(m, code)
 	check, err := s.store.VerifyOTP(ctx, m, func(o chelseru.OTP) bool { return hmac.Equal(o.Hash, want) }, s.opts.MaxAttempts)
 	if err != nil {

@@ -191,7 +191,7 @@ func (fe *fieldErrors) integer(name string, v value, required bool, def int64) i
 		if s == "" && !required {
 			return def
 		}
-		if n, ok := parseInteger(asciiDigits(s), false); ok {
+		if n, ok := parseInteger(chelseru.ASCIIDigits(s), false); ok {
 			return n
 		}
 	}
@@ -221,28 +221,3 @@ func parseInteger(s string, number bool) (int64, bool) {
 	return 0, false
 }
 
-// asciiDigits turns Persian and Arabic-Indic digits into ASCII ones.
-func asciiDigits(s string) string {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= '۰' && r <= '۹':
-			b.WriteByte(byte('0' + r - '۰'))
-		case r >= '٠' && r <= '٩':
-			b.WriteByte(byte('0' + r - '٠'))
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
