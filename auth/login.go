@@ -43,7 +43,6 @@ type Principal struct {
 	SessionID int64
 }
 
-
 // Authenticate checks a one-time code and, when it matches, logs the user in:
 // the user (Group, Mobile) is created on first login, a session is recorded
 // and an access and a refresh token are issued for it.

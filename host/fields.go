@@ -220,4 +220,3 @@ func parseInteger(s string, number bool) (int64, bool) {
 	}
 	return 0, false
 }
-
