@@ -49,6 +49,11 @@ func (db *DB) Backup(w io.Writer) error {
 		return err
 	}
 	defer release()
+	// Rate-limit counts live in memory between flushes; write them first so
+	// the backup has them.
+	if err := db.counters.flush(false); err != nil {
+		return fmt.Errorf("storage: backup: %w", err)
+	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.WriteString(backupMagic)
 	bw.WriteByte(backupVersion)

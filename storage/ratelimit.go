@@ -2,11 +2,8 @@ package storage
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
-
-	"github.com/dgraph-io/badger/v4"
 
 	"github.com/chelseru/chelseru"
 )
@@ -56,61 +53,31 @@ func windows(now time.Time, limits []chelseru.Limit) ([]*window, [][]byte, error
 	return ws, keys, nil
 }
 
-// errLimited marks an exhausted limit inside the transaction.
-var errLimited = errors.New("limited")
-
 // Take implements chelseru.RateLimiter with fixed windows aligned to the Unix
-// epoch. Each window's count lives under rl/{key}/{window ms}/{window start
-// ms} with a Badger TTL at the window's end. Every limit is checked and incremented in one
-// transaction, so either all units are taken or none; the wait returned is
-// until the latest exhausted window ends. A limit with Max <= 0 always
-// refuses. Concurrent Takes on one key are serialised and never over-admit.
+// epoch. Counts are kept in memory (see counters) and written to Badger under
+// rl/{key}/{window ms}/{window start ms} with a TTL at the window's end. All
+// limits are checked and counted under one lock, so either all units are
+// taken or none; the wait returned is until the latest exhausted window ends.
+// A limit with Max <= 0 always refuses. Concurrent Takes never over-admit.
 func (db *DB) Take(ctx context.Context, now time.Time, limits ...chelseru.Limit) (time.Duration, error) {
 	if len(limits) == 0 {
 		return 0, nil
 	}
-	ws, keys, err := windows(now, limits)
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("storage: take: %w", err)
+	}
+	ws, _, err := windows(now, limits)
 	if err != nil {
 		return 0, fmt.Errorf("storage: take: %w", err)
 	}
-	var wait time.Duration
-	err = db.update(ctx, "take", keys, func(txn *badger.Txn) error {
-		wait = 0
-		for _, w := range ws {
-			w.count = 0
-			n, err := get(txn, w.key, decodeCounter)
-			switch {
-			case errors.Is(err, badger.ErrKeyNotFound):
-			case err != nil:
-				return err
-			default:
-				w.count = n
-			}
-			if w.count+w.need > w.max {
-				wait = max(wait, w.end.Sub(now))
-			}
-		}
-		if wait > 0 {
-			return errLimited
-		}
-		// Badger expires keys by the real clock; the TTL is the rest of the
-		// window from now, so a caller's clock that differs from it never
-		// drops a live window's count.
-		real := time.Now()
-		for _, w := range ws {
-			e := badger.NewEntry(w.key, encodeCounter(w.count+w.need))
-			e.ExpiresAt = badgerExpiry(real.Add(w.end.Sub(now)))
-			if err := txn.SetEntry(e); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if errors.Is(err, errLimited) {
-		return wait, nil
+	release, err := db.enter("take")
+	if err != nil {
+		return 0, err
 	}
+	defer release()
+	wait, err := db.counters.take(now, ws)
 	if err != nil {
 		return 0, fmt.Errorf("storage: take: %w", err)
 	}
-	return 0, nil
+	return wait, nil
 }

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"fmt"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -108,6 +110,10 @@ func TestTakeWindowTTL(t *testing.T) {
 	wantErr(t, err, nil)
 	start := now.Truncate(time.Hour) // the Unix epoch is hour-aligned
 	end := start.Add(time.Hour).Unix()
+	if ok, _ := rawGet(t, db, rateLimitKey("a", time.Hour, start)); ok {
+		t.Error("the count reached Badger before a flush: it should be held in memory")
+	}
+	wantErr(t, db.Flush(ctx), nil)
 	ok, exp := rawGet(t, db, rateLimitKey("a", time.Hour, start))
 	if !ok || int64(exp) < end || int64(exp) > end+1 {
 		t.Errorf("window key exists=%v ExpiresAt=%d, want %d", ok, exp, end)
@@ -152,5 +158,59 @@ func TestTakeConcurrent(t *testing.T) {
 	})
 	if res[true] != max {
 		t.Errorf("mobile limit admitted %d more, want %d", res[true], max)
+	}
+}
+
+// TestTakeSurvivesRestart: counts held in memory are written on Close and
+// read back after reopening, so a restart does not reset the limits.
+func TestTakeSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	l := chelseru.Limit{Key: "ip:198.51.100.1", Max: 3, Window: time.Hour}
+	db, err := Open(dir, Options{Logger: slog.New(slog.DiscardHandler), GCInterval: -1})
+	wantErr(t, err, nil)
+	for i := 0; i < 2; i++ {
+		wait, err := db.Take(ctx, now, l)
+		wantErr(t, err, nil)
+		if wait != 0 {
+			t.Fatalf("take %d refused", i+1)
+		}
+	}
+	wantErr(t, db.Close(), nil)
+	db, err = Open(dir, Options{Logger: slog.New(slog.DiscardHandler), GCInterval: -1})
+	wantErr(t, err, nil)
+	defer db.Close()
+	if wait, err := db.Take(ctx, now, l); err != nil || wait != 0 {
+		t.Fatalf("third take after restart: wait %v, err %v; want admitted", wait, err)
+	}
+	if wait, err := db.Take(ctx, now, l); err != nil || wait <= 0 {
+		t.Fatalf("fourth take after restart: wait %v, err %v; want refused (the count survived)", wait, err)
+	}
+}
+
+// TestTakeCacheBound: with a cache of two windows, counting in many windows
+// keeps at most a bounded number in memory and loses no count.
+func TestTakeCacheBound(t *testing.T) {
+	db := openTest(t, Options{MaxCachedCounters: 2})
+	now := time.Now()
+	for round := 0; round < 3; round++ {
+		for k := 0; k < 10; k++ {
+			l := chelseru.Limit{Key: fmt.Sprintf("k%d", k), Max: 3, Window: time.Hour}
+			if wait, err := db.Take(ctx, now, l); err != nil || wait != 0 {
+				t.Fatalf("round %d key %d: wait %v err %v; want admitted", round, k, wait, err)
+			}
+		}
+	}
+	for k := 0; k < 10; k++ {
+		l := chelseru.Limit{Key: fmt.Sprintf("k%d", k), Max: 3, Window: time.Hour}
+		if wait, err := db.Take(ctx, now, l); err != nil || wait <= 0 {
+			t.Fatalf("key %d: a fourth take was admitted (a count was lost on eviction)", k)
+		}
+	}
+	db.counters.mu.Lock()
+	n := len(db.counters.m)
+	db.counters.mu.Unlock()
+	if n > 11 {
+		t.Errorf("%d windows cached, want the cache bounded", n)
 	}
 }

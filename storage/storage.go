@@ -83,6 +83,13 @@ type Options struct {
 	// Now is the clock used for the store's own expiry checks (Badger's TTLs
 	// always use the real clock). Nil means time.Now; tests set it.
 	Now func() time.Time
+	// CounterFlushInterval is how often rate-limit counts held in memory are
+	// written to Badger (a crash loses at most this much counting). Zero
+	// means DefaultCounterFlushInterval.
+	CounterFlushInterval time.Duration
+	// MaxCachedCounters bounds the rate-limit windows held in memory. Zero
+	// means DefaultMaxCachedCounters.
+	MaxCachedCounters int
 }
 
 func (o Options) withDefaults() Options {
@@ -122,6 +129,12 @@ func (o Options) withDefaults() Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.CounterFlushInterval <= 0 {
+		o.CounterFlushInterval = DefaultCounterFlushInterval
+	}
+	if o.MaxCachedCounters <= 0 {
+		o.MaxCachedCounters = DefaultMaxCachedCounters
+	}
 	return o
 }
 
@@ -155,7 +168,8 @@ type DB struct {
 	closeMu sync.RWMutex
 	closed  bool
 
-	locks stripes
+	locks    stripes
+	counters *counters
 
 	seqMu sync.Mutex
 	seqs  map[string]*badger.Sequence
@@ -198,6 +212,8 @@ func Open(dir string, opts Options) (*DB, error) {
 		gcDone: make(chan struct{}),
 	}
 	db.locks.seed = maphash.MakeSeed()
+	db.counters = newCounters(db, opts.MaxCachedCounters)
+	go db.counters.run(opts.CounterFlushInterval)
 	if opts.GCInterval > 0 {
 		go db.gcLoop(opts.GCInterval)
 	} else {
@@ -253,6 +269,9 @@ func (db *DB) Close() error {
 		defer db.closeMu.Unlock()
 		db.closed = true
 		var errs []error
+		if err := db.counters.close(); err != nil {
+			errs = append(errs, err)
+		}
 		for name, s := range db.seqs {
 			if err := s.Release(); err != nil {
 				errs = append(errs, fmt.Errorf("release sequence %s: %w", name, err))

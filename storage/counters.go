@@ -1,0 +1,229 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Defaults of the rate-limit counter cache.
+const (
+	// DefaultCounterFlushInterval is how often changed rate-limit counts are
+	// written to Badger.
+	DefaultCounterFlushInterval = time.Second
+	// DefaultMaxCachedCounters bounds the rate-limit windows held in memory.
+	DefaultMaxCachedCounters = 1 << 18
+)
+
+// counter is one rate-limit window's count, held in memory.
+type counter struct {
+	n uint64
+	// expires is when the window ends by the real clock (Badger's TTL and
+	// the cache's eviction use it).
+	expires time.Time
+	dirty   bool
+}
+
+// counters is the in-memory authority for rate-limit windows. Take checks and
+// counts here under one short mutex, instead of a Badger transaction per call:
+// with every request of a busy client address (a carrier's NAT, say) on one
+// key, a transaction held across its commit serialised them all and capped
+// /api/otp/send/ at a few thousand requests a second. A flusher writes changed
+// windows to Badger every flush interval and on Close, with a TTL at the
+// window's end, so counts survive a restart; a crash loses at most one
+// interval's counts. Windows are loaded from Badger on first use, and clean or
+// ended ones are dropped when the cache is full.
+type counters struct {
+	db  *DB
+	max int
+
+	mu sync.Mutex
+	m  map[string]*counter
+
+	// flushMu serialises flushes (the timer's, Close's, Backup's and a full
+	// cache's), so an entry is never dropped while its write is in flight.
+	flushMu sync.Mutex
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+func newCounters(db *DB, maxEntries int) *counters {
+	return &counters{db: db, max: maxEntries, m: make(map[string]*counter), stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+// run flushes every interval until close.
+func (c *counters) run(interval time.Duration) {
+	defer close(c.done)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+			if err := c.flush(false); err != nil {
+				c.db.log.Warn("rate-limit counters: flush failed (will retry)", "err", err)
+			}
+		}
+	}
+}
+
+// close stops the flusher and writes what is left.
+func (c *counters) close() error {
+	close(c.stop)
+	<-c.done
+	return c.flush(false)
+}
+
+// load returns the stored count of each window that is not cached yet.
+func (c *counters) load(ws []*window) (map[string]uint64, error) {
+	var missing []*window
+	c.mu.Lock()
+	for _, w := range ws {
+		if _, ok := c.m[string(w.key)]; !ok {
+			missing = append(missing, w)
+		}
+	}
+	c.mu.Unlock()
+	if len(missing) == 0 {
+		return nil, nil
+	}
+	found := make(map[string]uint64, len(missing))
+	err := c.db.bdb.View(func(txn *badger.Txn) error {
+		for _, w := range missing {
+			n, err := get(txn, w.key, decodeCounter)
+			switch {
+			case errors.Is(err, badger.ErrKeyNotFound):
+			case err != nil:
+				return err
+			default:
+				found[string(w.key)] = n
+			}
+		}
+		return nil
+	})
+	return found, err
+}
+
+// take checks every window and, when none is exhausted, counts the units in
+// all of them; it returns the wait until the latest exhausted window ends.
+func (c *counters) take(now time.Time, ws []*window) (time.Duration, error) {
+	stored, err := c.load(ws)
+	if err != nil {
+		return 0, err
+	}
+	if c.full() {
+		if err := c.flush(true); err != nil {
+			return 0, err
+		}
+	}
+	real := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var wait time.Duration
+	for _, w := range ws {
+		e, ok := c.m[string(w.key)]
+		if !ok {
+			// The rest of the window by the real clock: a caller whose clock
+			// differs never has a live window's count dropped early.
+			e = &counter{n: stored[string(w.key)], expires: real.Add(w.end.Sub(now))}
+			c.m[string(w.key)] = e
+		}
+		w.count = e.n
+		if w.count+w.need > w.max {
+			wait = max(wait, w.end.Sub(now))
+		}
+	}
+	if wait > 0 {
+		return wait, nil
+	}
+	for _, w := range ws {
+		e := c.m[string(w.key)]
+		e.n += w.need
+		e.dirty = true
+	}
+	return 0, nil
+}
+
+// full reports whether the cache has reached its bound.
+func (c *counters) full() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m) >= c.max
+}
+
+// flush writes every changed window to Badger and drops ended windows; with
+// evict it also drops clean windows (they reload from Badger when used).
+func (c *counters) flush(evict bool) error {
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
+	now := time.Now()
+	var items []counterWrite
+	c.mu.Lock()
+	for k, e := range c.m {
+		switch {
+		case !now.Before(e.expires):
+			delete(c.m, k) // the window has ended: nothing to keep
+		case e.dirty:
+			items = append(items, counterWrite{k, e.n, e.expires})
+			e.dirty = false
+		case evict:
+			delete(c.m, k)
+		}
+	}
+	c.mu.Unlock()
+	if len(items) == 0 {
+		return nil
+	}
+	wb := c.db.bdb.NewWriteBatch()
+	defer wb.Cancel()
+	for _, it := range items {
+		e := badger.NewEntry([]byte(it.key), encodeCounter(it.n))
+		e.ExpiresAt = badgerExpiry(it.expires)
+		if err := wb.SetEntry(e); err != nil {
+			c.redirty(items)
+			return fmt.Errorf("write rate-limit counters: %w", err)
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		c.redirty(items)
+		return fmt.Errorf("write rate-limit counters: %w", err)
+	}
+	return nil
+}
+
+// counterWrite is one window's count on its way to Badger.
+type counterWrite struct {
+	key     string
+	n       uint64
+	expires time.Time
+}
+
+// redirty marks the windows of a failed write as changed again, so the next
+// flush retries them (their counts in memory can only have grown).
+func (c *counters) redirty(items []counterWrite) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, it := range items {
+		if e, ok := c.m[it.key]; ok {
+			e.dirty = true
+		}
+	}
+}
+
+// Flush writes the rate-limit counts held in memory to Badger now.
+func (db *DB) Flush(ctx context.Context) error {
+	release, err := db.enter("flush")
+	if err != nil {
+		return err
+	}
+	defer release()
+	if err := db.counters.flush(false); err != nil {
+		return fmt.Errorf("storage: flush: %w", err)
+	}
+	return nil
+}
