@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/chelseru/chelseru"
@@ -103,7 +104,9 @@ func (s *Service) openSession(ctx context.Context, userID int64, uaString, ip st
 	now := s.now()
 	uaString = truncateUTF8(uaString, maxUserAgent)
 	device, browser := s.describeAgent(uaString)
-	placeholder, err := randomHex(16)
+	// The refresh token's jti is chosen first, so the session is stored once,
+	// already bound to the token that will be issued for it.
+	jti, err := token.NewJTI()
 	if err != nil {
 		return Tokens{}, chelseru.Internal(err)
 	}
@@ -115,18 +118,15 @@ func (s *Service) openSession(ctx context.Context, userID int64, uaString, ip st
 		IP:         ip,
 		CreatedAt:  now,
 		LastSeen:   now,
-		RefreshJTI: "pending:" + placeholder,
-		ExpiresAt:  now.Add(s.refreshTTL),
+		RefreshJTI: jti,
+		ExpiresAt:  time.Unix(now.Unix(), 0).Add(s.refreshTTL),
 	})
 	if err != nil {
 		return Tokens{}, chelseru.Internal(fmt.Errorf("create session: %w", err))
 	}
-	refresh, rc, err := s.tokens.Issue(token.Refresh, userID, sess.ID, now)
+	refresh, _, err := s.tokens.IssueWithJTI(token.Refresh, userID, sess.ID, jti, now)
 	if err != nil {
 		return Tokens{}, chelseru.Internal(fmt.Errorf("issue refresh token: %w", err))
-	}
-	if err := s.store.RotateRefresh(ctx, sess.ID, sess.RefreshJTI, rc.JTI, rc.ExpiresAt); err != nil {
-		return Tokens{}, chelseru.Internal(fmt.Errorf("bind refresh token to session: %w", err))
 	}
 	access, _, err := s.tokens.Issue(token.Access, userID, sess.ID, now)
 	if err != nil {

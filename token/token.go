@@ -203,6 +203,16 @@ func (i *Issuer) PublicKey() ed25519.PublicKey {
 // sessionID (both > 0), issued at now (truncated to the second) and expiring
 // after the configured lifetime. It returns the token and its claims.
 func (i *Issuer) Issue(typ string, userID, sessionID int64, now time.Time) (string, Claims, error) {
+	jti, err := NewJTI()
+	if err != nil {
+		return "", Claims{}, fmt.Errorf("token: issue: %w", err)
+	}
+	return i.IssueWithJTI(typ, userID, sessionID, jti, now)
+}
+
+// IssueWithJTI is Issue with a jti chosen by the caller (from NewJTI), so a
+// session can be stored with its refresh token's jti before the token exists.
+func (i *Issuer) IssueWithJTI(typ string, userID, sessionID int64, jti string, now time.Time) (string, Claims, error) {
 	var life time.Duration
 	switch typ {
 	case Access:
@@ -215,9 +225,8 @@ func (i *Issuer) Issue(typ string, userID, sessionID int64, now time.Time) (stri
 	if userID <= 0 || sessionID <= 0 {
 		return "", Claims{}, fmt.Errorf("token: issue: user id and session id must be positive, got %d and %d", userID, sessionID)
 	}
-	jti, err := newJTI()
-	if err != nil {
-		return "", Claims{}, fmt.Errorf("token: issue: %w", err)
+	if !validJTI(jti) {
+		return "", Claims{}, fmt.Errorf("token: issue: jti must be 32 lower-case hex digits")
 	}
 	iat := now.Unix()
 	exp := iat + int64(life/time.Second)
@@ -353,9 +362,9 @@ func refuse(msg string, kind, cause error) error {
 	}
 }
 
-// newJTI returns a random UUID version 4 as 32 lower-case hex digits, as
-// Python's uuid.uuid4().hex.
-func newJTI() (string, error) {
+// NewJTI returns a new token id: a random UUID version 4 as 32 lower-case
+// hex digits, as Python's uuid.uuid4().hex (simplejwt's jti).
+func NewJTI() (string, error) {
 	var u [16]byte
 	if _, err := rand.Read(u[:]); err != nil {
 		return "", fmt.Errorf("jti: %w", err)

@@ -485,3 +485,25 @@ func TestConfigIsACopy(t *testing.T) {
 		t.Fatal("EdDSA public key mismatch")
 	}
 }
+
+func TestIssueWithJTI(t *testing.T) {
+	iss := newIssuer(t, HS256)
+	now := time.Now()
+	jti, err := NewJTI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, c, err := iss.IssueWithJTI(Refresh, 7, 9, jti, now)
+	if err != nil || c.JTI != jti {
+		t.Fatalf("IssueWithJTI: claims jti %q, err %v; want %q", c.JTI, err, jti)
+	}
+	got, err := iss.Parse(tok, Refresh, now)
+	if err != nil || got.JTI != jti || got.SessionID != 9 || got.UserID != 7 {
+		t.Fatalf("Parse: %+v, %v", got, err)
+	}
+	for _, bad := range []string{"", "abc", strings.ToUpper(jti), jti + "0", strings.Repeat("g", 32)} {
+		if _, _, err := iss.IssueWithJTI(Refresh, 7, 9, bad, now); err == nil {
+			t.Errorf("IssueWithJTI accepted jti %q", bad)
+		}
+	}
+}
