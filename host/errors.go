@@ -2,6 +2,7 @@ package host
 
 import (
 	"errors"
+	"github.com/chelseru/chelseru/sdk/jsonlite"
 	"sort"
 	"strconv"
 
@@ -79,9 +80,9 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, rs *reqState, err error) {
 			key = "detail"
 		}
 		b = append(b, '{')
-		b = appendString(b, key)
+		b = jsonlite.AppendString(b, key)
 		b = append(b, ':')
-		b = appendString(b, e.Message)
+		b = jsonlite.AppendString(b, e.Message)
 		if len(e.Extra) > 0 {
 			var small [8]string
 			names := small[:0]
@@ -93,7 +94,7 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, rs *reqState, err error) {
 			sort.Strings(names)
 			for _, k := range names {
 				b = append(b, ',')
-				b = appendString(b, k)
+				b = jsonlite.AppendString(b, k)
 				b = append(b, ':')
 				b = appendAny(b, e.Extra[k])
 			}
@@ -107,7 +108,7 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, rs *reqState, err error) {
 // writeDetail answers with DRF's {"detail": msg}.
 func (s *Server) writeDetail(ctx *fasthttp.RequestCtx, rs *reqState, status int, msg string) {
 	b := append(rs.out[:0], `{"detail":`...)
-	b = appendString(b, msg)
+	b = jsonlite.AppendString(b, msg)
 	b = append(b, '}')
 	rs.out = b
 	s.writeJSON(ctx, rs, status, b)

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"github.com/chelseru/chelseru/sdk/jsonlite"
 	"net"
 	"net/netip"
 	"testing"
@@ -198,7 +199,7 @@ func TestAppendString(t *testing.T) {
 		"line\u2028ok": `"line\u2028ok"`,
 	}
 	for in, want := range cases {
-		if got := string(appendString(nil, in)); got != want {
+		if got := string(jsonlite.AppendString(nil, in)); got != want {
 			t.Errorf("%q: %s, want %s", in, got, want)
 		}
 	}

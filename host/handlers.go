@@ -1,6 +1,7 @@
 package host
 
 import (
+	"github.com/chelseru/chelseru/sdk/jsonlite"
 	"github.com/valyala/fasthttp"
 
 	"github.com/chelseru/chelseru"
@@ -67,10 +68,10 @@ func (s *Server) handleAuthenticate(ctx *fasthttp.RequestCtx, rs *reqState) {
 // it is empty.
 func (s *Server) writeTokens(ctx *fasthttp.RequestCtx, rs *reqState, t auth.Tokens) {
 	b := append(rs.out[:0], `{"access":`...)
-	b = appendString(b, t.Access)
+	b = jsonlite.AppendString(b, t.Access)
 	if t.Refresh != "" {
 		b = append(b, `,"refresh":`...)
-		b = appendString(b, t.Refresh)
+		b = jsonlite.AppendString(b, t.Refresh)
 	}
 	b = append(b, '}')
 	rs.out = b
@@ -145,13 +146,13 @@ func (s *Server) handleSessions(ctx *fasthttp.RequestCtx, rs *reqState) {
 		b = append(b, `{"id":`...)
 		b = formatID(b, v.ID)
 		b = append(b, `,"user_agent":`...)
-		b = appendString(b, v.UserAgent)
+		b = jsonlite.AppendString(b, v.UserAgent)
 		b = append(b, `,"ip_address":`...)
-		b = appendString(b, v.IP)
+		b = jsonlite.AppendString(b, v.IP)
 		b = append(b, `,"device":`...)
-		b = appendString(b, v.Device)
+		b = jsonlite.AppendString(b, v.Device)
 		b = append(b, `,"browser":`...)
-		b = appendString(b, v.Browser)
+		b = jsonlite.AppendString(b, v.Browser)
 		b = append(b, `,"created_at":`...)
 		b = appendTime(b, v.CreatedAt)
 		b = append(b, `,"last_seen":`...)
@@ -212,7 +213,7 @@ func (s *Server) handleMessageSend(ctx *fasthttp.RequestCtx, rs *reqState) {
 		return
 	}
 	b := append(rs.out[:0], bodyMessageSent...)
-	b = appendString(b, id)
+	b = jsonlite.AppendString(b, id)
 	b = append(b, '}')
 	rs.out = b
 	s.writeJSON(ctx, rs, fasthttp.StatusOK, b)

@@ -2,69 +2,16 @@ package host
 
 import (
 	"encoding/json"
+	"github.com/chelseru/chelseru/sdk/jsonlite"
 	"math"
 	"sort"
 	"strconv"
 	"time"
-	"unicode/utf8"
 )
 
 // This file writes response bodies by appending to a reused buffer, in the
 // form DRF's JSONRenderer produces: compact separators and non-ASCII text
 // left unescaped.
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, so
-// the output is always valid JSON.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		// U+2028 and U+2029 are valid JSON but break JavaScript that evals it.
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
 
 // appendAny appends a client-facing value of an error's Extra map. The types
 // the domain uses are written directly; anything else goes through
@@ -74,7 +21,7 @@ func appendAny(b []byte, v any) []byte {
 	case nil:
 		return append(b, "null"...)
 	case string:
-		return appendString(b, x)
+		return jsonlite.AppendString(b, x)
 	case bool:
 		return strconv.AppendBool(b, x)
 	case int:
@@ -96,7 +43,7 @@ func appendAny(b []byte, v any) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, s)
+			b = jsonlite.AppendString(b, s)
 		}
 		return append(b, ']')
 	default:
@@ -122,7 +69,7 @@ func appendFields(b []byte, fields map[string][]string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = jsonlite.AppendString(b, k)
 		b = append(b, ':')
 		b = appendAny(b, fields[k])
 	}

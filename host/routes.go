@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/chelseru/chelseru/sdk/jsonlite"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -179,7 +180,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	case !methodOK(r, ctx.Method()):
 		ctx.Response.Header.Set(fasthttp.HeaderAllow, allowed[r])
 		b := append(rs.out[:0], `{"detail":`...)
-		b = appendString(b, `Method "`+string(ctx.Method())+`" not allowed.`)
+		b = jsonlite.AppendString(b, `Method "`+string(ctx.Method())+`" not allowed.`)
 		b = append(b, '}')
 		rs.out = b
 		s.writeJSON(ctx, rs, fasthttp.StatusMethodNotAllowed, b)
@@ -251,7 +252,7 @@ func (s *Server) requestID(ctx *fasthttp.RequestCtx, rs *reqState) {
 		n := s.idSeq.Add(1)
 		var d [16]byte
 		for i := len(d) - 1; i >= 0; i-- {
-			d[i] = hexDigits[n&0xf]
+			d[i] = "0123456789abcdef"[n&0xf]
 			n >>= 4
 		}
 		rs.id = append(rs.id, d[:]...)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/chelseru/chelseru/sdk/jsonlite"
 	"strconv"
 	"sync"
 
@@ -283,7 +284,7 @@ func appendNodeJSON(b []byte, n *yaml.Node, depth int) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, k.Value)
+			b = jsonlite.AppendString(b, k.Value)
 			b = append(b, ':')
 			if b, err = appendNodeJSON(b, v, depth+1); err != nil {
 				return nil, err
@@ -312,7 +313,7 @@ func appendNodeJSON(b []byte, n *yaml.Node, depth int) ([]byte, error) {
 func appendScalarJSON(b []byte, n *yaml.Node) ([]byte, error) {
 	switch n.ShortTag() {
 	case "!!str":
-		return appendString(b, n.Value), nil
+		return jsonlite.AppendString(b, n.Value), nil
 	case "!!null":
 		return append(b, "null"...), nil
 	case "!!bool":
