@@ -164,11 +164,12 @@ func (c *child) start(ctx context.Context, bin, providerURL, providerKey, logLev
 }
 
 // serverEnv is the environment of the child: ours without CHELSERU_*
-// variables, which could override the generated config.
+// variables, which could override the generated config, except
+// CHELSERU_CPU_PROFILE, which profiles the server under load.
 func serverEnv(env []string) []string {
 	out := env[:0:0]
 	for _, kv := range env {
-		if !strings.HasPrefix(kv, "CHELSERU_") {
+		if !strings.HasPrefix(kv, "CHELSERU_") || strings.HasPrefix(kv, "CHELSERU_CPU_PROFILE=") {
 			out = append(out, kv)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -42,6 +43,11 @@ func cmdServe(args []string, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg.Log, stderr)
+	if stopProfile, err := startCPUProfile(os.Getenv(envCPUProfile)); err != nil {
+		return err
+	} else {
+		defer stopProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	app, err := openApp(ctx, cfg, log)
@@ -236,4 +242,27 @@ func unwrapOp(err error) error {
 		return oe.Err
 	}
 	return err
+}
+
+// envCPUProfile names a file to write a CPU profile of the whole run to (for
+// benchmarking the real binary; off when unset).
+const envCPUProfile = "CHELSERU_CPU_PROFILE"
+
+// startCPUProfile starts a CPU profile into path when path is set.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", envCPUProfile, unwrapOp(err))
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", envCPUProfile, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
