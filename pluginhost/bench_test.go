@@ -22,10 +22,22 @@ import (
 	"github.com/chelseru/chelseru/sdk/abi"
 )
 
-// Benchmarks: one send per provider through the pool, without network (an
-// in-process http.RoundTripper answers with the provider's documented success
-// response from its golden case), beside the same plugin logic compiled
-// natively with the same ABI encoding and decoding. See docs/plugin-abi.md.
+// Benchmarks, per provider (docs/plugin-abi.md § 10; run with -cpu=1,2 so
+// that the -1/-2 suffix gives the cores):
+//
+//	BenchmarkWholeSend/P/LIMIT/serial    one Host.Send after another (latency)
+//	BenchmarkWholeSend/P/LIMIT/parallel  Host.Send from GOMAXPROCS goroutines (throughput)
+//	BenchmarkPluginWork/P/native         the plugin's work of a send, native Go
+//	BenchmarkPluginWork/P/wasm-LIMIT     the same in wasm; x-native = wasm/native
+//	BenchmarkInstantiate/P               a new configured instance (pool growth)
+//	BenchmarkCompile/P/cold|disk-cache   compiling the module
+//	BenchmarkInstanceMemory/P            Go heap per live instance
+//	BenchmarkStartupWarmCache/P          Open (start-up) with a warm compilation cache
+//
+// LIMIT is the per-call time limit: interrupt (the default), context
+// (wazero's WithCloseOnContextDone, the fallback) or none (reference only).
+// No network: an in-process http.RoundTripper answers with the provider's
+// documented success response from its golden case.
 
 // benchCase is a provider's success case: settings, message and response.
 type benchCase struct {
@@ -48,7 +60,7 @@ var benchCases = []*benchCase{
 }
 
 // load reads the golden case (=== settings / message / response sections).
-func (c *benchCase) load(b *testing.B) {
+func (c *benchCase) load(b testing.TB) {
 	b.Helper()
 	c.settings = map[string]string{}
 	if c.file == "" {
@@ -141,9 +153,11 @@ func (c *benchCase) sms() chelseru.SMS {
 
 var modes = []limitMode{limitInterrupt, limitContext, limitNone}
 
-// BenchmarkSend: a whole send through Host.Send (pool, plugin calls, the
-// host's checks and net/http client plumbing with an in-process transport).
-func BenchmarkSend(b *testing.B) {
+// BenchmarkWholeSend: a whole send through Host.Send (pool, plugin calls,
+// the host's checks and net/http client plumbing with an in-process
+// transport): serial (one goroutine, latency) and parallel (GOMAXPROCS
+// goroutines, per-op time is throughput).
+func BenchmarkWholeSend(b *testing.B) {
 	sdk.SetNativeLog(func(int, string) {})
 	for _, c := range benchCases {
 		b.Run(c.service, func(b *testing.B) {
@@ -153,7 +167,7 @@ func BenchmarkSend(b *testing.B) {
 					h := c.open(b, mode, 0)
 					ctx := context.Background()
 					m := c.sms()
-					b.Run("1core", func(b *testing.B) {
+					b.Run("serial", func(b *testing.B) {
 						b.ReportAllocs()
 						for b.Loop() {
 							if _, err := h.Send(ctx, m); err != nil {
@@ -178,10 +192,11 @@ func BenchmarkSend(b *testing.B) {
 	}
 }
 
-// BenchmarkPlugin: only the plugin's work of a send (the send call and, for
-// a provider, the response call, each with ABI encode and decode), in wasm
-// through the pool and natively. The ratio wasm/native measures wasm.
-func BenchmarkPlugin(b *testing.B) {
+// BenchmarkPluginWork: only the plugin's work of a send (the send call and,
+// for a provider, the response call, each with ABI encode and decode), in
+// wasm through the pool and natively. The wasm runs report x-native, their
+// time over the native run's.
+func BenchmarkPluginWork(b *testing.B) {
 	sdk.SetNativeLog(func(int, string) {})
 	for _, c := range benchCases {
 		b.Run(c.service, func(b *testing.B) {
@@ -192,7 +207,9 @@ func BenchmarkPlugin(b *testing.B) {
 					resp.Headers = append(resp.Headers, abi.Header{Name: k, Value: v})
 				}
 			}
+			var nativeNs float64
 			b.Run("native", func(b *testing.B) {
+				defer func() { nativeNs = float64(b.Elapsed().Nanoseconds()) / float64(b.N) }()
 				p := c.native()
 				if err := p.Configure(c.settings); err != nil {
 					b.Fatal(err)
@@ -247,6 +264,9 @@ func BenchmarkPlugin(b *testing.B) {
 						if err != nil || a.Result == nil || !a.Result.OK {
 							b.Fatalf("%+v %v", a.Result, err)
 						}
+					}
+					if nativeNs > 0 {
+						b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/nativeNs, "x-native")
 					}
 				})
 			}
@@ -320,9 +340,10 @@ func BenchmarkCompile(b *testing.B) {
 	}
 }
 
-// BenchmarkOpen: start-up of a Host (load, instrument, compile or read the
-// cache, instantiate, configure) per provider, warm disk cache.
-func BenchmarkOpen(b *testing.B) {
+// BenchmarkStartupWarmCache: start-up of a Host (load, instrument, read the
+// compiled module from the warm disk cache, instantiate, configure) per
+// provider.
+func BenchmarkStartupWarmCache(b *testing.B) {
 	for _, c := range benchCases {
 		b.Run(c.service, func(b *testing.B) {
 			c.load(b)

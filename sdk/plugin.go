@@ -25,6 +25,11 @@ type Plugin interface {
 	Configure(settings map[string]string) error
 	// Send turns a message into the first action: usually a Request, or a
 	// Result when nothing needs sending (or the message is refused).
+	//
+	// In a wasm module the strings and slices of m (and of r in Response)
+	// share the SDK's input buffer, which the next call overwrites: they are
+	// valid until Send returns. Keep nothing of them beyond the call (copy
+	// with strings.Clone if you must); the returned Action may use them.
 	Send(m abi.Message) abi.Action
 	// Response turns the HTTP response to the last request (with the State
 	// that came beside it) into the next action. The host may deliver it to

@@ -92,7 +92,9 @@ type Request struct {
 	Method  string   `json:"method"`
 	URL     string   `json:"url"`
 	Headers []Header `json:"headers,omitempty"`
-	Body    string   `json:"body,omitempty"`
+	// Body is not a JSON member: it travels raw after the enclosing Action's
+	// JSON, whose "body_len" member gives its length (docs/plugin-abi.md § 4).
+	Body string `json:"-"`
 }
 
 // Response is the input of chelseru_response: the HTTP response to the last
@@ -101,7 +103,9 @@ type Response struct {
 	State   string   `json:"state,omitempty"`
 	Status  int      `json:"status"`
 	Headers []Header `json:"headers,omitempty"`
-	Body    string   `json:"body"`
+	// Body is not a JSON member: it travels raw after the JSON, whose
+	// "body_len" member gives its length (docs/plugin-abi.md § 4).
+	Body string `json:"-"`
 }
 
 // Action is the output of chelseru_send and chelseru_response: exactly one of

@@ -3,15 +3,20 @@ package abi
 import (
 	"slices"
 	"strconv"
+	"unsafe"
 )
 
 // The codec: one Append function and one Decode function per message. The
 // wire format is the JSON that encoding/json produces for the same types
 // (same member names, same omitempty rules, map keys sorted), written and read
-// without reflection. Decode functions replace *v entirely, ignore unknown
+// without reflection, except for HTTP bodies: a Response, and an Action
+// holding a Request, are framed as the JSON object (with the body's length
+// in "body_len" instead of a "body" string) immediately followed by the raw
+// body bytes, so a body is never escaped or unescaped (docs/plugin-abi.md § 4). Decode functions replace *v entirely, ignore unknown
 // members, treat null as "absent", reject anything that is not well-formed
 // JSON of the right shape with a *DecodeError, and never panic on any input.
-// Decoded strings never alias the input, so the input buffer may be reused.
+// Decoded strings never alias the input, so the input buffer may be reused;
+// the View decoders, for the guest SDK, trade that for fewer allocations.
 
 // AppendManifest appends m as JSON to dst.
 func AppendManifest(dst []byte, m *Manifest) []byte {
@@ -93,7 +98,7 @@ func DecodeManifest(data []byte, m *Manifest) error {
 			case "templates":
 				m.Templates = r.boolean(false)
 			case "hosts":
-				m.Hosts = r.strings()
+				m.Hosts = r.strings(nil)
 			default:
 				r.skip()
 			}
@@ -241,7 +246,21 @@ func AppendMessage(dst []byte, m *Message) []byte {
 // DecodeMessage decodes a JSON Message into *m.
 func DecodeMessage(data []byte, m *Message) error {
 	*m = Message{}
-	r := reader{data: data}
+	return decodeMessage(reader{data: data}, m, nil)
+}
+
+// DecodeMessageView is DecodeMessage for a caller that owns data and uses
+// the result only while data is unchanged (the guest SDK, within one call):
+// strings without escapes alias data instead of being copied, and Vars
+// reuses the backing array of m.Vars. It saves the allocations that make up
+// much of a wasm guest's cost per call.
+func DecodeMessageView(data []byte, m *Message) error {
+	vars := m.Vars
+	*m = Message{}
+	return decodeMessage(reader{data: data, view: true}, m, vars)
+}
+
+func decodeMessage(r reader, m *Message, vars []string) error {
 	if r.open('{') {
 		for i := 0; r.more('}', i); i++ {
 			switch string(r.key()) {
@@ -252,7 +271,7 @@ func DecodeMessage(data []byte, m *Message) error {
 			case "template_id":
 				m.TemplateID = r.integer(0)
 			case "vars":
-				m.Vars = r.strings()
+				m.Vars = r.strings(vars)
 			case "ref":
 				m.Ref = r.str("")
 			default:
@@ -279,11 +298,13 @@ func appendHeaders(b []byte, hs []Header) []byte {
 	return append(b, ']')
 }
 
-func decodeHeaders(r *reader) []Header {
+// decodeHeaders reads an array of headers, appended to out[:0] (nil for a
+// new array).
+func decodeHeaders(r *reader, out []Header) []Header {
 	if r.null() || !r.open('[') {
 		return nil
 	}
-	var out []Header
+	out = out[:0]
 	for i := 0; r.more(']', i); i++ {
 		var h Header
 		if !r.null() && r.open('{') {
@@ -303,8 +324,10 @@ func decodeHeaders(r *reader) []Header {
 	return out
 }
 
-// AppendRequest appends q as JSON to dst.
-func AppendRequest(dst []byte, q *Request) []byte {
+// appendRequest appends q as a JSON object to dst: the body is not written,
+// only its length ("body_len", left out for an empty body); the enclosing
+// Action carries the body raw after its JSON (see AppendAction).
+func appendRequest(dst []byte, q *Request) []byte {
 	b := append(dst, '{')
 	b = appendKey(b, "method", true)
 	b = appendString(b, q.Method)
@@ -315,13 +338,15 @@ func AppendRequest(dst []byte, q *Request) []byte {
 		b = appendHeaders(b, q.Headers)
 	}
 	if q.Body != "" {
-		b = appendKey(b, "body", false)
-		b = appendString(b, q.Body)
+		b = appendKey(b, "body_len", false)
+		b = strconv.AppendInt(b, int64(len(q.Body)), 10)
 	}
 	return append(b, '}')
 }
 
-func decodeRequest(r *reader) *Request {
+// decodeRequest reads a request object; its body_len (0 when absent) is
+// stored in *bodyLen, and the caller fills Body from the raw tail.
+func decodeRequest(r *reader, bodyLen *int64) *Request {
 	if r.null() || !r.open('{') {
 		return nil
 	}
@@ -333,9 +358,11 @@ func decodeRequest(r *reader) *Request {
 		case "url":
 			q.URL = r.str("")
 		case "headers":
-			q.Headers = decodeHeaders(r)
+			q.Headers = decodeHeaders(r, nil)
+		case "body_len":
+			*bodyLen = r.integer(0)
 		case "body":
-			q.Body = r.str("")
+			r.fail(errInlineBody)
 		default:
 			r.skip()
 		}
@@ -343,7 +370,13 @@ func decodeRequest(r *reader) *Request {
 	return q
 }
 
-// AppendResponse appends p as JSON to dst.
+// errInlineBody refuses a body sent the pre-release way, as a JSON string,
+// rather than silently dropping it.
+const errInlineBody = `"body" is not a member: the body travels raw after the JSON, with its length in "body_len"`
+
+// AppendResponse appends p to dst in the framed form of docs/plugin-abi.md
+// § 4: the JSON object (with "body_len": len(p.Body) and no "body"), then
+// the body's raw bytes.
 func AppendResponse(dst []byte, p *Response) []byte {
 	b := append(dst, '{')
 	first := true
@@ -358,15 +391,32 @@ func AppendResponse(dst []byte, p *Response) []byte {
 		b = appendKey(b, "headers", false)
 		b = appendHeaders(b, p.Headers)
 	}
-	b = appendKey(b, "body", false)
-	b = appendString(b, p.Body)
-	return append(b, '}')
+	b = appendKey(b, "body_len", false)
+	b = strconv.AppendInt(b, int64(len(p.Body)), 10)
+	b = append(b, '}')
+	return append(b, p.Body...)
 }
 
-// DecodeResponse decodes a JSON Response into *p.
+// DecodeResponse decodes a framed Response (JSON object, then body_len raw
+// body bytes) into *p. The JSON must end exactly where the body begins, and
+// body_len must equal the number of bytes after it.
 func DecodeResponse(data []byte, p *Response) error {
 	*p = Response{}
-	r := reader{data: data}
+	return decodeResponse(reader{data: data}, p, nil)
+}
+
+// DecodeResponseView is DecodeResponse for a caller that owns data and uses
+// the result only while data is unchanged (the guest SDK, within one call):
+// the body and the strings without escapes alias data instead of being
+// copied, and Headers reuses the backing array of p.Headers.
+func DecodeResponseView(data []byte, p *Response) error {
+	hs := p.Headers
+	*p = Response{}
+	return decodeResponse(reader{data: data, view: true}, p, hs)
+}
+
+func decodeResponse(r reader, p *Response, hs []Header) error {
+	var bodyLen int64
 	if r.open('{') {
 		for i := 0; r.more('}', i); i++ {
 			switch string(r.key()) {
@@ -375,15 +425,27 @@ func DecodeResponse(data []byte, p *Response) error {
 			case "status":
 				p.Status = int(r.integer(0))
 			case "headers":
-				p.Headers = decodeHeaders(&r)
+				p.Headers = decodeHeaders(&r, hs)
+			case "body_len":
+				bodyLen = r.integer(0)
 			case "body":
-				p.Body = r.str("")
+				r.fail(errInlineBody)
 			default:
 				r.skip()
 			}
 		}
 	}
-	return r.end()
+	body, err := r.tail(bodyLen)
+	if err != nil {
+		*p = Response{}
+		return err
+	}
+	if r.view && len(body) > 0 {
+		p.Body = unsafe.String(&body[0], len(body))
+	} else {
+		p.Body = string(body)
+	}
+	return nil
 }
 
 // AppendResult appends res as JSON to dst.
@@ -439,13 +501,15 @@ func DecodeResult(data []byte, res *Result) error {
 	return r.end()
 }
 
-// AppendAction appends a as JSON to dst.
+// AppendAction appends a to dst in the framed form of docs/plugin-abi.md
+// § 4: the JSON object (a request's body replaced by its "body_len"), then
+// the request body's raw bytes, if any.
 func AppendAction(dst []byte, a *Action) []byte {
 	b := append(dst, '{')
 	first := true
 	if a.Request != nil {
 		b = appendKey(b, "request", true)
-		b = AppendRequest(b, a.Request)
+		b = appendRequest(b, a.Request)
 		first = false
 	}
 	if a.State != "" {
@@ -457,19 +521,27 @@ func AppendAction(dst []byte, a *Action) []byte {
 		b = appendKey(b, "result", first)
 		b = AppendResult(b, a.Result)
 	}
-	return append(b, '}')
+	b = append(b, '}')
+	if a.Request != nil {
+		b = append(b, a.Request.Body...)
+	}
+	return b
 }
 
-// DecodeAction decodes a JSON Action into *a. It checks the shape only; that
-// exactly one of Request and Result is set is for the host to check.
+// DecodeAction decodes a framed Action into *a: the JSON object, then as
+// many raw bytes as its request's body_len says (none without a request).
+// It checks the shape only; that exactly one of Request and Result is set
+// is for the host to check.
 func DecodeAction(data []byte, a *Action) error {
 	*a = Action{}
 	r := reader{data: data}
+	var bodyLen int64
 	if r.open('{') {
 		for i := 0; r.more('}', i); i++ {
 			switch string(r.key()) {
 			case "request":
-				a.Request = decodeRequest(&r)
+				bodyLen = 0
+				a.Request = decodeRequest(&r, &bodyLen)
 			case "state":
 				a.State = r.str("")
 			case "result":
@@ -484,5 +556,16 @@ func DecodeAction(data []byte, a *Action) error {
 			}
 		}
 	}
-	return r.end()
+	if a.Request == nil {
+		bodyLen = 0
+	}
+	body, err := r.tail(bodyLen)
+	if err != nil {
+		*a = Action{}
+		return err
+	}
+	if len(body) > 0 {
+		a.Request.Body = string(body)
+	}
+	return nil
 }

@@ -1,11 +1,13 @@
 package abi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // sample values of every message, used as table rows and fuzz seeds.
@@ -35,55 +37,125 @@ type codec struct {
 	value  any
 	encode func(dst []byte, v any) []byte
 	decode func(b []byte) (any, error)
+	// framed codecs carry an HTTP body raw after the JSON; stripBody
+	// returns the value with that body removed and the body itself.
+	stripBody func(v any) (any, string)
+}
+
+func stripResponseBody(v any) (any, string) { m := v.(Response); b := m.Body; m.Body = ""; return m, b }
+
+func stripActionBody(v any) (any, string) {
+	m := v.(Action)
+	if m.Request == nil {
+		return m, ""
+	}
+	q := *m.Request
+	b := q.Body
+	q.Body = ""
+	m.Request = &q
+	return m, b
+}
+
+// splitFrame splits a framed encoding into its JSON object and the bytes
+// after it, using encoding/json to find where the object ends.
+func splitFrame(t *testing.T, enc []byte) (head, tail []byte) {
+	t.Helper()
+	d := json.NewDecoder(bytes.NewReader(enc))
+	var raw json.RawMessage
+	if err := d.Decode(&raw); err != nil {
+		t.Fatalf("encoding/json cannot read the JSON of %q: %v", enc, err)
+	}
+	n := d.InputOffset()
+	return enc[:n], enc[n:]
+}
+
+// stdRead reads our encoding of a message with encoding/json (the JSON
+// part) plus, for framed codecs, the raw tail as the body.
+func stdRead(t *testing.T, c codec, enc []byte) any {
+	t.Helper()
+	head, tail := enc, []byte(nil)
+	if c.stripBody != nil {
+		head, tail = splitFrame(t, enc)
+	}
+	if !json.Valid(head) {
+		t.Fatalf("invalid JSON: %s", head)
+	}
+	v := reflect.New(reflect.TypeOf(c.value))
+	if err := json.Unmarshal(head, v.Interface()); err != nil {
+		t.Fatalf("encoding/json cannot read %s: %v", head, err)
+	}
+	got := v.Elem().Interface()
+	if c.stripBody == nil {
+		return got
+	}
+	switch m := got.(type) {
+	case Response:
+		m.Body = string(tail)
+		return m
+	case Action:
+		if m.Request != nil {
+			m.Request.Body = string(tail)
+		} else if len(tail) > 0 {
+			t.Fatalf("%d body bytes after an action without a request", len(tail))
+		}
+		return m
+	}
+	t.Fatalf("unexpected framed type %T", got)
+	return nil
 }
 
 func codecs() []codec {
 	return []codec{
 		{"Manifest", sampleManifest,
 			func(dst []byte, v any) []byte { m := v.(Manifest); return AppendManifest(dst, &m) },
-			func(b []byte) (any, error) { var m Manifest; err := DecodeManifest(b, &m); return m, err }},
+			func(b []byte) (any, error) { var m Manifest; err := DecodeManifest(b, &m); return m, err }, nil},
 		{"Configure", sampleConfigure,
 			func(dst []byte, v any) []byte { m := v.(Configure); return AppendConfigure(dst, &m) },
-			func(b []byte) (any, error) { var m Configure; err := DecodeConfigure(b, &m); return m, err }},
+			func(b []byte) (any, error) { var m Configure; err := DecodeConfigure(b, &m); return m, err }, nil},
 		{"ConfigureResult", ConfigureResult{Error: "SETTINGS.X_KEY is required"},
 			func(dst []byte, v any) []byte { m := v.(ConfigureResult); return AppendConfigureResult(dst, &m) },
-			func(b []byte) (any, error) { var m ConfigureResult; err := DecodeConfigureResult(b, &m); return m, err }},
+			func(b []byte) (any, error) { var m ConfigureResult; err := DecodeConfigureResult(b, &m); return m, err }, nil},
 		{"Message", sampleMessage,
 			func(dst []byte, v any) []byte { m := v.(Message); return AppendMessage(dst, &m) },
-			func(b []byte) (any, error) { var m Message; err := DecodeMessage(b, &m); return m, err }},
+			func(b []byte) (any, error) { var m Message; err := DecodeMessage(b, &m); return m, err }, nil},
 		{"Response", sampleResponse,
 			func(dst []byte, v any) []byte { m := v.(Response); return AppendResponse(dst, &m) },
-			func(b []byte) (any, error) { var m Response; err := DecodeResponse(b, &m); return m, err }},
+			func(b []byte) (any, error) { var m Response; err := DecodeResponse(b, &m); return m, err },
+			stripResponseBody},
 		{"Action", sampleAction,
 			func(dst []byte, v any) []byte { m := v.(Action); return AppendAction(dst, &m) },
-			func(b []byte) (any, error) { var m Action; err := DecodeAction(b, &m); return m, err }},
+			func(b []byte) (any, error) { var m Action; err := DecodeAction(b, &m); return m, err },
+			stripActionBody},
 		{"ActionResult", Action{Result: &Result{OK: true, MessageID: "8792341"}},
 			func(dst []byte, v any) []byte { m := v.(Action); return AppendAction(dst, &m) },
-			func(b []byte) (any, error) { var m Action; err := DecodeAction(b, &m); return m, err }},
+			func(b []byte) (any, error) { var m Action; err := DecodeAction(b, &m); return m, err },
+			stripActionBody},
 		{"Result", sampleResult,
 			func(dst []byte, v any) []byte { m := v.(Result); return AppendResult(dst, &m) },
-			func(b []byte) (any, error) { var m Result; err := DecodeResult(b, &m); return m, err }},
+			func(b []byte) (any, error) { var m Result; err := DecodeResult(b, &m); return m, err }, nil},
 	}
 }
 
 // TestCodecMatchesEncodingJSON checks that each encoder writes what
 // encoding/json reads back as the same value, that encoding/json's own output
 // decodes to the same value, and that a round trip is the identity.
+// TestCodecMatchesEncodingJSON checks that each encoder writes what
+// encoding/json reads back as the same value (for framed messages: the JSON
+// part, with the body raw after it), that encoding/json's own output decodes
+// to the same value (framed: without a body), and that a round trip is the
+// identity.
 func TestCodecMatchesEncodingJSON(t *testing.T) {
 	for _, c := range codecs() {
 		t.Run(c.name, func(t *testing.T) {
 			ours := c.encode(nil, c.value)
-			if !json.Valid(ours) {
-				t.Fatalf("invalid JSON: %s", ours)
+			if got := stdRead(t, c, ours); !reflect.DeepEqual(got, c.value) {
+				t.Fatalf("encoding/json read %s as\n%#v\nwant %#v", ours, got, c.value)
 			}
-			theirs := reflect.New(reflect.TypeOf(c.value))
-			if err := json.Unmarshal(ours, theirs.Interface()); err != nil {
-				t.Fatalf("encoding/json cannot read %s: %v", ours, err)
+			want := c.value
+			if c.stripBody != nil {
+				want, _ = c.stripBody(c.value)
 			}
-			if !reflect.DeepEqual(theirs.Elem().Interface(), c.value) {
-				t.Fatalf("encoding/json read %s as\n%#v\nwant %#v", ours, theirs.Elem().Interface(), c.value)
-			}
-			std, err := json.Marshal(c.value)
+			std, err := json.Marshal(want)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,12 +163,84 @@ func TestCodecMatchesEncodingJSON(t *testing.T) {
 			if err != nil {
 				t.Fatalf("decode %s: %v", std, err)
 			}
-			if !reflect.DeepEqual(got, c.value) {
-				t.Fatalf("decode of encoding/json output\n%#v\nwant %#v", got, c.value)
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("decode of encoding/json output\n%#v\nwant %#v", got, want)
 			}
 			got, err = c.decode(ours)
 			if err != nil || !reflect.DeepEqual(got, c.value) {
 				t.Fatalf("round trip: %#v, %v", got, err)
+			}
+		})
+	}
+}
+
+// TestFramedBodies checks the raw-body framing of Response and Action: any
+// bytes survive, and a truncated input or a body_len that lies is a clean
+// *DecodeError.
+func TestFramedBodies(t *testing.T) {
+	bodies := []string{"", " ", "}", "{\"a\":\"\\u0000\"}\n", "\x00\xff\xfe binary \r\n", strings.Repeat("\u0627", 300)}
+	for _, body := range bodies {
+		r := Response{State: "s", Status: 200, Body: body}
+		var gotR Response
+		if err := DecodeResponse(AppendResponse(nil, &r), &gotR); err != nil || !reflect.DeepEqual(gotR, r) {
+			t.Errorf("response with body %q: got %#v, %v", body, gotR, err)
+		}
+		a := Action{Request: &Request{Method: "POST", URL: "https://x.example/", Body: body}, State: "s"}
+		var gotA Action
+		if err := DecodeAction(AppendAction(nil, &a), &gotA); err != nil || !reflect.DeepEqual(gotA, a) {
+			t.Errorf("action with body %q: got %#v, %v", body, gotA, err)
+		}
+	}
+	tests := []struct {
+		name, in, wantErr string
+		action            bool
+	}{
+		{name: "response ok", in: `{"status":200,"body_len":2}hi`},
+		{name: "response no body_len, no body", in: `{"status":204}`},
+		{name: "response spaces inside and before", in: ` { "status" : 200 , "body_len" : 1 }x`},
+		{name: "response body_len too large", in: `{"status":200,"body_len":3}hi`, wantErr: "body_len 3 does not match the 2 bytes"},
+		{name: "response body_len too small", in: `{"status":200,"body_len":1}hi`, wantErr: "body_len 1 does not match the 2 bytes"},
+		{name: "response body_len negative", in: `{"status":200,"body_len":-1}`, wantErr: "body_len -1"},
+		{name: "response body_len huge", in: `{"status":200,"body_len":9223372036854775807}`, wantErr: "does not match"},
+		{name: "response body_len not an integer", in: `{"status":200,"body_len":"2"}hi`, wantErr: "expected an integer"},
+		{name: "response space after JSON counts as body", in: `{"status":200,"body_len":2} hi`, wantErr: "does not match the 3 bytes"},
+		{name: "response truncated JSON", in: `{"status":200,"body_len":2`, wantErr: "expected , or }"},
+		{name: "response truncated body", in: `{"status":200,"body_len":10}short`, wantErr: "does not match the 5 bytes"},
+		{name: "response inline body refused", in: `{"status":200,"body":"hi"}`, wantErr: "travels raw"},
+		{name: "response empty", in: ``, wantErr: "expected an object"},
+		{name: "action request body", action: true, in: `{"request":{"method":"POST","url":"u","body_len":3},"state":"s"}a=1`},
+		{name: "action result, no tail", action: true, in: `{"result":{"ok":true}}`},
+		{name: "action result with a tail", action: true, in: `{"result":{"ok":true}}x`, wantErr: "body_len 0 does not match the 1 bytes"},
+		{name: "action lying body_len", action: true, in: `{"request":{"method":"POST","url":"u","body_len":4}}a=1`, wantErr: "does not match"},
+		{name: "action null request drops body_len", action: true, in: `{"request":{"method":"POST","url":"u","body_len":3},"request":null}a=1`, wantErr: "body_len 0"},
+		{name: "action inline body refused", action: true, in: `{"request":{"method":"POST","url":"u","body":"a=1"}}`, wantErr: "travels raw"},
+		{name: "action truncated", action: true, in: `{"request":{"method":"POST","url":"u","body_len":3`, wantErr: "expected , or }"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var err error
+			if tt.action {
+				var a Action
+				err = DecodeAction([]byte(tt.in), &a)
+				if err != nil && !reflect.DeepEqual(a, Action{}) {
+					t.Errorf("a failed decode left %#v", a)
+				}
+			} else {
+				var r Response
+				err = DecodeResponse([]byte(tt.in), &r)
+				if err != nil && !reflect.DeepEqual(r, Response{}) {
+					t.Errorf("a failed decode left %#v", r)
+				}
+			}
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var de *DecodeError
+			if err == nil || !errors.As(err, &de) || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want a *DecodeError containing %q", err, tt.wantErr)
 			}
 		})
 	}
@@ -187,12 +331,8 @@ func fuzzRoundTrip(t *testing.T, c codec, data []byte) {
 	if !reflect.DeepEqual(v, v2) {
 		t.Fatalf("round trip differs:\n%#v\n%#v", v, v2)
 	}
-	std := reflect.New(reflect.TypeOf(v))
-	if err := json.Unmarshal(enc, std.Interface()); err != nil {
-		t.Fatalf("encoding/json rejects our %q: %v", enc, err)
-	}
-	if !reflect.DeepEqual(std.Elem().Interface(), v) {
-		t.Fatalf("encoding/json reads %q as %#v, we had %#v", enc, std.Elem().Interface(), v)
+	if std := stdRead(t, c, enc); !reflect.DeepEqual(std, v) {
+		t.Fatalf("encoding/json reads %q as %#v, we had %#v", enc, std, v)
 	}
 }
 
@@ -206,6 +346,10 @@ func fuzzCodec(f *testing.F, names ...string) {
 	}
 	f.Add([]byte(`{"x":[{"y":null}],"z":-0.0e+1}`))
 	f.Add([]byte(`{"a":"\ud800\udc00\u0000"}`))
+	// Framing: a body, a lying body_len, a truncated body.
+	f.Add([]byte(`{"status":200,"body_len":2}{}`))
+	f.Add([]byte(`{"request":{"method":"GET","url":"u","body_len":5}}abc`))
+	f.Add([]byte(`{"status":200,"body_len":-3}`))
 	var cs []codec
 	for _, c := range codecs() {
 		for _, n := range names {
@@ -300,4 +444,88 @@ func BenchmarkEncodingJSON(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzDecodeView checks that the View decoders read exactly what the copying
+// decoders read, also when they reuse a previous value's slices.
+func FuzzDecodeView(f *testing.F) {
+	f.Add(AppendMessage(nil, &sampleMessage), true)
+	f.Add(AppendResponse(nil, &sampleResponse), false)
+	f.Add([]byte(`{"to":"a\"b","vars":["x","\u00e9",null]}`), true)
+	f.Add([]byte(`{"status":200,"headers":[{"name":"A","value":"\n"}],"body_len":1}x`), false)
+	f.Fuzz(func(t *testing.T, data []byte, message bool) {
+		if message {
+			var want Message
+			wantErr := DecodeMessage(data, &want)
+			got := Message{Vars: []string{"stale", "stale", "stale"}}
+			err := DecodeMessageView(data, &got)
+			if (err == nil) != (wantErr == nil) || err == nil && !reflect.DeepEqual(got, want) {
+				t.Fatalf("view %#v, %v; copy %#v, %v", got, err, want, wantErr)
+			}
+			return
+		}
+		var want Response
+		wantErr := DecodeResponse(data, &want)
+		got := Response{Headers: []Header{{"stale", "stale"}}}
+		err := DecodeResponseView(data, &got)
+		if (err == nil) != (wantErr == nil) || err == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("view %#v, %v; copy %#v, %v", got, err, want, wantErr)
+		}
+	})
+}
+
+// TestDecodeViewAliases checks what the View decoders promise: plain
+// strings and the body share the input, escaped strings do not, and slices
+// reuse the previous value's backing array.
+func TestDecodeViewAliases(t *testing.T) {
+	data := []byte(`{"to":"0912","text":"a\nb","vars":["1234"]}`)
+	m := Message{Vars: make([]string, 0, 4)}
+	backing := unsafe.SliceData(m.Vars)
+	if err := DecodeMessageView(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	if unsafe.SliceData(m.Vars) != backing {
+		t.Error("Vars did not reuse the backing array")
+	}
+	copy(data[7:11], "XXXX")
+	if m.To != "XXXX" || m.Text != "a\nb" {
+		t.Errorf("after changing the input: to %q (want the alias XXXX), text %q (want the copy)", m.To, m.Text)
+	}
+	resp := AppendResponse(nil, &Response{Status: 200, Body: "hello"})
+	var r Response
+	if err := DecodeResponseView(resp, &r); err != nil {
+		t.Fatal(err)
+	}
+	resp[len(resp)-5] = 'J'
+	if r.Body != "Jello" {
+		t.Errorf("body %q does not alias the input", r.Body)
+	}
+}
+
+// plain marks the bytes a JSON string holds as they are: printable ASCII
+// other than '"' and '\\' (the reference for plainRun).
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// FuzzPlainRun checks the eight-bytes-at-a-time scan against the byte loop.
+func FuzzPlainRun(f *testing.F) {
+	f.Add([]byte("https://api.kavenegar.com/v1/key/verify/lookup.json"))
+	f.Add([]byte("abcdefgh\"ijklmnop"))
+	f.Add([]byte("abcdefghijklmno\\"))
+	f.Add([]byte("abcdefghijklmn\x1f"))
+	f.Add([]byte("abcdefg\x7f\x80ijk"))
+	f.Add([]byte("ab !#~\x7f\x7f\x7f\x7f\x7f\x7f\x7f"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want := 0
+		for want < len(b) && plain[b[want]] {
+			want++
+		}
+		if got := plainRun(b); got != want {
+			t.Fatalf("plainRun(%q) = %d, want %d", b, got, want)
+		}
+	})
 }

@@ -3,6 +3,7 @@ package abi
 import (
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // This file holds the small, reflection-free JSON writer and reader the codec
@@ -28,26 +29,17 @@ func (e *DecodeError) Error() string {
 
 const hexDigits = "0123456789abcdef"
 
-// plain marks the bytes a JSON string holds as they are: printable ASCII
-// other than '"' and '\\'.
-var plain = func() (t [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
 // appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
 // encoding/json does, so the output is always valid JSON and valid UTF-8.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		c := s[i]
-		if plain[c] {
-			i++
-			continue
+		i += plainRun(unsafe.Slice(unsafe.StringData(s[i:]), len(s)-i))
+		if i == len(s) {
+			break
 		}
+		c := s[i]
 		if c < utf8.RuneSelf {
 			b = append(b, s[start:i]...)
 			switch c {
@@ -88,6 +80,29 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// plainRun returns the length of the longest prefix of b made of printable
+// ASCII other than '"' and '\\' (the bytes a JSON string holds as they
+// are). It tests eight bytes at a time: in a wasm guest, where every byte
+// of a loop costs several instructions and a bounds check, that is most of
+// the cost of reading and writing strings.
+func plainRun(b []byte) int {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := *(*uint64)(unsafe.Pointer(&b[i])) // any byte order will do
+		const ones, highs = 0x0101010101010101, 0x8080808080808080
+		// A byte < 0x20, == '"', == '\\' or >= 0x80 sets its high bit in one
+		// of the terms; with none of them, no subtraction borrows, so no
+		// other byte can set one.
+		if ((x-0x20*ones)|((x^('"'*ones))-ones)|((x^('\\'*ones))-ones)|x)&highs != 0 {
+			break
+		}
+	}
+	for i < len(b) && b[i] >= 0x20 && b[i] < 0x80 && b[i] != '"' && b[i] != '\\' {
+		i++
+	}
+	return i
+}
+
 // appendKey appends `"key":` for a key that needs no escaping, with a leading
 // comma unless first.
 func appendKey(b []byte, key string, first bool) []byte {
@@ -125,6 +140,9 @@ type reader struct {
 	depth   int
 	err     error
 	scratch []byte
+	// view: strings that need no unescaping alias data instead of being
+	// copied (the View decoders; see DecodeMessageView).
+	view bool
 }
 
 func (r *reader) fail(msg string) {
@@ -163,6 +181,23 @@ func (r *reader) end() error {
 		}
 	}
 	return r.err
+}
+
+// tail ends a framed message: the JSON value must have ended (no white
+// space after it) exactly n bytes before the end of the input, and those n
+// bytes are returned. It reports a *DecodeError for a JSON error or a length
+// that does not match.
+func (r *reader) tail(n int64) ([]byte, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	rest := len(r.data) - r.pos
+	if n < 0 || n != int64(rest) {
+		r.err = &DecodeError{Offset: r.pos, Msg: "body_len " + strconv.FormatInt(n, 10) +
+			" does not match the " + strconv.Itoa(rest) + " bytes after the JSON"}
+		return nil, r.err
+	}
+	return r.data[r.pos:], nil
 }
 
 // null consumes a null if one is next and reports whether it did.
@@ -249,6 +284,9 @@ func (r *reader) str(def string) string {
 	if r.err != nil {
 		return def
 	}
+	if r.view && len(b) > 0 && &b[0] != unsafe.SliceData(r.scratch) {
+		return unsafe.String(&b[0], len(b))
+	}
 	return string(b)
 }
 
@@ -261,15 +299,13 @@ func (r *reader) strBytes() []byte {
 	}
 	r.pos++
 	start := r.pos
-	for i := start; i < len(r.data); i++ {
-		c := r.data[i]
-		if c == '"' {
+	i := start + plainRun(r.data[start:])
+	if i < len(r.data) {
+		if r.data[i] == '"' {
 			r.pos = i + 1
 			return r.data[start:i]
 		}
-		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
-			return r.strSlow(start, i)
-		}
+		return r.strSlow(start, i)
 	}
 	r.fail("unterminated string")
 	return nil
@@ -522,11 +558,12 @@ func (r *reader) skipNumber() {
 }
 
 // strings reads an array of strings (null elements become ""); null gives nil.
-func (r *reader) strings() []string {
+// The strings are appended to out[:0] (nil for a new array).
+func (r *reader) strings(out []string) []string {
 	if r.null() || !r.open('[') {
 		return nil
 	}
-	var out []string
+	out = out[:0]
 	for i := 0; r.more(']', i); i++ {
 		out = append(out, r.str(""))
 	}

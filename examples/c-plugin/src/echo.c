@@ -15,8 +15,9 @@
  *
  * Like every plugin it is sans-I/O: chelseru_send returns the request to
  * make, the host makes it and hands the answer to chelseru_response, which
- * returns the result. Inputs and outputs are the ABI's JSON; this file has
- * its own small, bounds-checked JSON reader and writer.
+ * returns the result. Inputs and outputs are the ABI's JSON, with HTTP
+ * bodies raw after it (their length in "body_len"); this file has its own
+ * small, bounds-checked JSON reader and writer.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -567,9 +568,11 @@ __attribute__((export_name("chelseru_send"))) uint64_t plugin_send(uint32_t ptr,
 		buf_puts(&auth, "Bearer ");
 		buf_putn(&auth, token.p, token.len);
 		buf_json(&out, auth.p, auth.len);
-		buf_puts(&out, "}],\"body\":");
-		buf_json(&out, body.p, body.len);
+		/* The body travels raw after the Action's JSON, its length in body_len. */
+		buf_puts(&out, "}],\"body_len\":");
+		buf_int(&out, (int64_t)body.len);
 		buf_puts(&out, "},\"state\":\"echo\"}");
+		buf_putn(&out, body.p, body.len);
 		int oom = body.oom || url.oom || auth.oom;
 		free(body.p);
 		free(url.p);
@@ -585,15 +588,15 @@ __attribute__((export_name("chelseru_send"))) uint64_t plugin_send(uint32_t ptr,
 
 typedef struct {
 	int64_t status;
-	buf body;
+	int64_t body_len; /* the body is the last body_len bytes of the input */
 } response;
 
 static void response_member(const buf *key, reader *r, void *ctx) {
 	response *p = ctx;
 	if (key_is(key, "status"))
 		p->status = read_int(r);
-	else if (key_is(key, "body"))
-		read_string(r, &p->body);
+	else if (key_is(key, "body_len"))
+		p->body_len = read_int(r);
 	else
 		skip_value(r, 1);
 }
@@ -617,12 +620,13 @@ __attribute__((export_name("chelseru_response"))) uint64_t plugin_response(uint3
 	response p = {0};
 	answer a = {0};
 	uint64_t res;
-	if (!input(ptr, n, &r) || !for_members(&r, response_member, &p) || peek(&r) != -1) {
-		free(p.body.p);
-		return result_failure("permanent", "bad_input", "the response is not valid ABI JSON", 34);
-	}
-	reader br = {p.body.p, p.body.p + p.body.len, 0};
-	int json = p.body.len > 0 && for_members(&br, answer_member, &a) && peek(&br) == -1;
+	/* The input is the Response's JSON immediately followed by body_len raw
+	   body bytes: after the object, exactly body_len bytes must be left. */
+	if (!input(ptr, n, &r) || !for_members(&r, response_member, &p) || p.body_len < 0 ||
+	    p.body_len != (int64_t)(r.end - r.p))
+		return result_failure("permanent", "bad_input", "the response is not valid ABI input", 35);
+	reader br = {r.p, r.end, 0};
+	int json = p.body_len > 0 && for_members(&br, answer_member, &a) && peek(&br) == -1;
 	if (p.status == 200 && json && a.id.len > 0) {
 		out.len = 0;
 		buf_puts(&out, "{\"result\":{\"ok\":true,\"message_id\":");
@@ -656,7 +660,6 @@ __attribute__((export_name("chelseru_response"))) uint64_t plugin_response(uint3
 			res = result_failure(cls, code, t, strlen(t));
 		}
 	}
-	free(p.body.p);
 	free(a.id.p);
 	free(a.error.p);
 	return res;
