@@ -17,9 +17,9 @@ package kavenegar
 
 import (
 	"errors"
+	"github.com/chelseru/chelseru/sdk/provider"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/chelseru/chelseru/sdk"
 	"github.com/chelseru/chelseru/sdk/abi"
@@ -114,11 +114,11 @@ func (p *Plugin) Configure(settings map[string]string) error {
 	if base == "" {
 		base = DefaultBaseURL
 	}
-	base, err := checkBaseURL(base)
+	base, err := provider.CheckBaseURL(base)
 	if err != "" {
 		return errors.New(SettingBaseURL + ": " + err)
 	}
-	prefix := string(appendPathEscape([]byte(base+"/v1/"), key))
+	prefix := string(provider.AppendPathEscape([]byte(base+"/v1/"), key))
 	p.apiKey = key
 	p.from = strings.TrimSpace(settings[SettingFrom])
 	p.sendURL = prefix + "/sms/send.json"
@@ -130,37 +130,37 @@ func (p *Plugin) Configure(settings map[string]string) error {
 // Send builds the sms/send or verify/lookup request for m.
 func (p *Plugin) Send(m abi.Message) abi.Action {
 	if !p.configured {
-		return fail(abi.ClassPermanent, "not_configured", "the plugin was not configured")
+		return provider.Fail(abi.ClassPermanent, "not_configured", "the plugin was not configured")
 	}
 	if m.To == "" {
-		return fail(abi.ClassBadRequest, "receptor", "no receiver")
+		return provider.Fail(abi.ClassBadRequest, "receptor", "no receiver")
 	}
 	b := p.buf[:0]
 	var url, state string
 	if m.TemplateID != 0 || len(m.Vars) > 0 {
 		switch {
 		case m.TemplateID == 0:
-			return fail(abi.ClassBadRequest, "template", "template variables given without a template")
+			return provider.Fail(abi.ClassBadRequest, "template", "template variables given without a template")
 		case len(m.Vars) == 0 || m.Vars[0] == "":
-			return fail(abi.ClassBadRequest, "token", "a Kavenegar lookup needs at least one template variable")
+			return provider.Fail(abi.ClassBadRequest, "token", "a Kavenegar lookup needs at least one template variable")
 		case len(m.Vars) > maxVars:
-			return fail(abi.ClassBadRequest, "token", "a Kavenegar lookup takes at most 5 template variables")
+			return provider.Fail(abi.ClassBadRequest, "token", "a Kavenegar lookup takes at most 5 template variables")
 		}
-		b = appendForm(b, "receptor", m.To)
+		b = provider.AppendForm(b, "receptor", m.To)
 		for i, v := range m.Vars {
-			b = appendForm(b, tokenFields[i], v)
+			b = provider.AppendForm(b, tokenFields[i], v)
 		}
-		b = appendForm(b, "template", strconv.FormatInt(m.TemplateID, 10))
+		b = provider.AppendForm(b, "template", strconv.FormatInt(m.TemplateID, 10))
 		url, state = p.lookupURL, stateLookup
 	} else {
 		if m.Text == "" {
-			return fail(abi.ClassBadRequest, "message", "empty message text")
+			return provider.Fail(abi.ClassBadRequest, "message", "empty message text")
 		}
-		b = appendForm(b, "receptor", m.To)
+		b = provider.AppendForm(b, "receptor", m.To)
 		if p.from != "" {
-			b = appendForm(b, "sender", p.from)
+			b = provider.AppendForm(b, "sender", p.from)
 		}
-		b = appendForm(b, "message", m.Text)
+		b = provider.AppendForm(b, "message", m.Text)
 		url, state = p.sendURL, stateSend
 	}
 	p.buf = b
@@ -168,7 +168,7 @@ func (p *Plugin) Send(m abi.Message) abi.Action {
 		Request: &abi.Request{
 			Method:  "POST",
 			URL:     url,
-			Headers: formHeaders,
+			Headers: provider.FormHeaders,
 			Body:    string(b),
 		},
 		State: state,
@@ -216,13 +216,13 @@ func (p *Plugin) parse(httpStatus int, body string) abi.Result {
 				if st := f[4]; st.Kind() == jsonlite.String && st.String() != "" {
 					text = st.String()
 				}
-				return abi.Result{Class: abi.ClassPermanent, Code: "entry_status_" + strconv.FormatInt(n, 10), Text: p.clean(text)}
+				return abi.Result{Class: abi.ClassPermanent, Code: "entry_status_" + strconv.FormatInt(n, 10), Text: p.scrub(text)}
 			}
 		}
 		if id.Kind() != jsonlite.Number && id.Kind() != jsonlite.String {
 			id = jsonlite.Value{}
 		}
-		return abi.Result{OK: true, MessageID: p.clean(id.String())}
+		return abi.Result{OK: true, MessageID: p.scrub(id.String())}
 	}
 	code := int(status)
 	if int64(code) != status { // out of int range on 32-bit guests
@@ -234,7 +234,7 @@ func (p *Plugin) parse(httpStatus int, body string) abi.Result {
 			text = s
 		}
 	}
-	return abi.Result{Class: class, Code: strconv.FormatInt(status, 10), Text: p.clean(text)}
+	return abi.Result{Class: class, Code: strconv.FormatInt(status, 10), Text: p.scrub(text)}
 }
 
 // failedEntry reports whether a message status in entries[] means the
@@ -265,46 +265,5 @@ func classifyHTTP(status int) (class, text string) {
 	return abi.ClassPermanent, ""
 }
 
-// clean removes the API key from provider text (a provider could echo the
-// URL) and bounds its length at a rune boundary.
-func (p *Plugin) clean(s string) string {
-	if p.apiKey != "" && strings.Contains(s, p.apiKey) {
-		s = strings.ReplaceAll(s, p.apiKey, "[API key]")
-	}
-	if len(s) > maxText {
-		cut := maxText
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
-}
-
-// formHeaders are the headers of every request (shared and read-only: the
-// action is encoded before the next call).
-var formHeaders = []abi.Header{
-	{Name: "Content-Type", Value: "application/x-www-form-urlencoded"},
-	{Name: "Accept", Value: "application/json"},
-}
-
-func fail(class, code, text string) abi.Action {
-	return abi.Action{Result: &abi.Result{Class: class, Code: code, Text: text}}
-}
-
-// checkBaseURL validates an http(s) base URL without net/url and returns it
-// without a trailing slash, or a reason (which never repeats the URL).
-func checkBaseURL(u string) (string, string) {
-	rest, ok := strings.CutPrefix(u, "https://")
-	if !ok {
-		rest, ok = strings.CutPrefix(u, "http://")
-	}
-	if !ok {
-		return "", "not an http(s) URL"
-	}
-	host, _, _ := strings.Cut(rest, "/")
-	if host == "" || strings.ContainsAny(u, "?# \t\r\n") || strings.Contains(host, "@") {
-		return "", "not an http(s) URL with a host (and no query, fragment or user)"
-	}
-	return strings.TrimRight(u, "/"), ""
-}
+// scrub makes provider text fit for a Result: the secret removed, the length bounded.
+func (p *Plugin) scrub(s string) string { return provider.Scrub(s, p.apiKey, "[API key]", maxText) }

@@ -18,9 +18,9 @@ package melipayamak
 
 import (
 	"errors"
+	"github.com/chelseru/chelseru/sdk/provider"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/chelseru/chelseru/sdk"
 	"github.com/chelseru/chelseru/sdk/abi"
@@ -114,7 +114,7 @@ func (p *Plugin) Configure(settings map[string]string) error {
 	if base == "" {
 		base = DefaultBaseURL
 	}
-	base, reason := checkBaseURL(base)
+	base, reason := provider.CheckBaseURL(base)
 	if reason != "" {
 		return errors.New(SettingBaseURL + ": " + reason)
 	}
@@ -129,38 +129,38 @@ func (p *Plugin) Configure(settings map[string]string) error {
 // Send builds the SendSMS or BaseServiceNumber request for m.
 func (p *Plugin) Send(m abi.Message) abi.Action {
 	if !p.configured {
-		return fail(abi.ClassPermanent, "not_configured", "the plugin was not configured")
+		return provider.Fail(abi.ClassPermanent, "not_configured", "the plugin was not configured")
 	}
 	if m.To == "" {
-		return fail(abi.ClassBadRequest, "to", "no receiver")
+		return provider.Fail(abi.ClassBadRequest, "to", "no receiver")
 	}
 	b := p.buf[:0]
-	b = appendForm(b, "username", p.username)
-	b = appendForm(b, "password", p.password)
-	b = appendForm(b, "to", m.To)
+	b = provider.AppendForm(b, "username", p.username)
+	b = provider.AppendForm(b, "password", p.password)
+	b = provider.AppendForm(b, "to", m.To)
 	var url, state string
 	if m.TemplateID != 0 || len(m.Vars) > 0 {
 		if m.TemplateID == 0 {
-			return fail(abi.ClassBadRequest, "bodyId", "template variables given without a template")
+			return provider.Fail(abi.ClassBadRequest, "bodyId", "template variables given without a template")
 		}
 		for _, v := range m.Vars {
 			if strings.IndexByte(v, ';') >= 0 {
-				return fail(abi.ClassBadRequest, "text", "a template variable contains ';', Meli Payamak's separator")
+				return provider.Fail(abi.ClassBadRequest, "text", "a template variable contains ';', Meli Payamak's separator")
 			}
 		}
-		b = appendForm(b, "bodyId", strconv.FormatInt(m.TemplateID, 10))
-		b = appendForm(b, "text", strings.Join(m.Vars, ";"))
+		b = provider.AppendForm(b, "bodyId", strconv.FormatInt(m.TemplateID, 10))
+		b = provider.AppendForm(b, "text", strings.Join(m.Vars, ";"))
 		url, state = p.templateURL, stateTemplate
 	} else {
 		switch {
 		case p.from == "":
-			return fail(abi.ClassBadRequest, "from", SettingFrom+" is required to send text")
+			return provider.Fail(abi.ClassBadRequest, "from", SettingFrom+" is required to send text")
 		case m.Text == "":
-			return fail(abi.ClassBadRequest, "text", "empty message text")
+			return provider.Fail(abi.ClassBadRequest, "text", "empty message text")
 		}
-		b = appendForm(b, "from", p.from)
-		b = appendForm(b, "text", m.Text)
-		b = appendForm(b, "isFlash", "false")
+		b = provider.AppendForm(b, "from", p.from)
+		b = provider.AppendForm(b, "text", m.Text)
+		b = provider.AppendForm(b, "isFlash", "false")
 		url, state = p.sendURL, stateSend
 	}
 	p.buf = b
@@ -168,7 +168,7 @@ func (p *Plugin) Send(m abi.Message) abi.Action {
 		Request: &abi.Request{
 			Method:  "POST",
 			URL:     url,
-			Headers: formHeaders,
+			Headers: provider.FormHeaders,
 			Body:    string(b),
 		},
 		State: state,
@@ -224,7 +224,7 @@ func (p *Plugin) parse(httpStatus int, body string) abi.Result {
 		case !known && len(code) > 16:
 			code = "unknown_value"
 		}
-		return abi.Result{Class: info.class, Code: p.clean(code), Text: info.text}
+		return abi.Result{Class: info.class, Code: p.scrub(code), Text: info.text}
 	}
 	code := strconv.FormatInt(retStatus, 10)
 	info, known := codes[code]
@@ -237,7 +237,7 @@ func (p *Plugin) parse(httpStatus int, body string) abi.Result {
 			text = s
 		}
 	}
-	return abi.Result{Class: info.class, Code: code, Text: p.clean(text)}
+	return abi.Result{Class: info.class, Code: code, Text: p.scrub(text)}
 }
 
 // isID reports whether v looks like a Meli Payamak message id (recId).
@@ -267,46 +267,5 @@ func classifyHTTP(status int) string {
 	return abi.ClassPermanent
 }
 
-// clean removes the password from provider text and bounds its length at a
-// rune boundary.
-func (p *Plugin) clean(s string) string {
-	if p.password != "" && strings.Contains(s, p.password) {
-		s = strings.ReplaceAll(s, p.password, "[password]")
-	}
-	if len(s) > maxText {
-		cut := maxText
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
-}
-
-// formHeaders are the headers of every request (shared and read-only: the
-// action is encoded before the next call).
-var formHeaders = []abi.Header{
-	{Name: "Content-Type", Value: "application/x-www-form-urlencoded"},
-	{Name: "Accept", Value: "application/json"},
-}
-
-func fail(class, code, text string) abi.Action {
-	return abi.Action{Result: &abi.Result{Class: class, Code: code, Text: text}}
-}
-
-// checkBaseURL validates an http(s) base URL without net/url and returns it
-// without a trailing slash, or a reason (which never repeats the URL).
-func checkBaseURL(u string) (string, string) {
-	rest, ok := strings.CutPrefix(u, "https://")
-	if !ok {
-		rest, ok = strings.CutPrefix(u, "http://")
-	}
-	if !ok {
-		return "", "not an http(s) URL"
-	}
-	host, _, _ := strings.Cut(rest, "/")
-	if host == "" || strings.ContainsAny(u, "?# \t\r\n") || strings.Contains(host, "@") {
-		return "", "not an http(s) URL with a host (and no query, fragment or user)"
-	}
-	return strings.TrimRight(u, "/"), ""
-}
+// scrub makes provider text fit for a Result: the secret removed, the length bounded.
+func (p *Plugin) scrub(s string) string { return provider.Scrub(s, p.password, "[password]", maxText) }

@@ -15,9 +15,9 @@ package parsianwebco
 
 import (
 	"errors"
+	"github.com/chelseru/chelseru/sdk/provider"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/chelseru/chelseru/sdk"
 	"github.com/chelseru/chelseru/sdk/abi"
@@ -104,7 +104,7 @@ func (p *Plugin) Configure(settings map[string]string) error {
 	if base == "" {
 		base = DefaultBaseURL
 	}
-	base, reason := checkBaseURL(base)
+	base, reason := provider.CheckBaseURL(base)
 	if reason != "" {
 		return errors.New(SettingBaseURL + ": " + reason)
 	}
@@ -118,30 +118,30 @@ func (p *Plugin) Configure(settings map[string]string) error {
 func (p *Plugin) Send(m abi.Message) abi.Action {
 	switch {
 	case !p.configured:
-		return fail(abi.ClassPermanent, "not_configured", "the plugin was not configured")
+		return provider.Fail(abi.ClassPermanent, "not_configured", "the plugin was not configured")
 	case m.To == "":
-		return fail(abi.ClassBadRequest, "Receiver", "no receiver")
+		return provider.Fail(abi.ClassBadRequest, "Receiver", "no receiver")
 	case m.TemplateID == 0:
 		// The host's own answer for a templates-only provider, word for word.
-		return fail(abi.ClassBadRequest, "template_required", "this provider sends templates only: a template_id is required")
+		return provider.Fail(abi.ClassBadRequest, "template_required", "this provider sends templates only: a template_id is required")
 	}
 	for _, v := range m.Vars {
 		if strings.Contains(v, Separator) {
-			return fail(abi.ClassBadRequest, "MessageVars", "a template variable contains ',', Parsian Webco's separator")
+			return provider.Fail(abi.ClassBadRequest, "MessageVars", "a template variable contains ',', Parsian Webco's separator")
 		}
 	}
 	b := p.buf[:0]
-	b = appendForm(b, "token", p.apiKey)
-	b = appendForm(b, "TemplateID", strconv.FormatInt(m.TemplateID, 10))
-	b = appendForm(b, "MessageVars", strings.Join(m.Vars, Separator))
-	b = appendForm(b, "Receiver", m.To)
-	b = appendForm(b, "delay", "1")
+	b = provider.AppendForm(b, "token", p.apiKey)
+	b = provider.AppendForm(b, "TemplateID", strconv.FormatInt(m.TemplateID, 10))
+	b = provider.AppendForm(b, "MessageVars", strings.Join(m.Vars, Separator))
+	b = provider.AppendForm(b, "Receiver", m.To)
+	b = provider.AppendForm(b, "delay", "1")
 	p.buf = b
 	return abi.Action{
 		Request: &abi.Request{
 			Method:  "POST",
 			URL:     p.sendURL,
-			Headers: formHeaders,
+			Headers: provider.FormHeaders,
 			Body:    string(b),
 		},
 		State: "send",
@@ -194,7 +194,7 @@ func (p *Plugin) parse(httpStatus int, body string) abi.Result {
 			text = s
 		}
 	}
-	return abi.Result{Class: info.class, Code: strconv.FormatInt(status, 10), Text: p.clean(text)}
+	return abi.Result{Class: info.class, Code: strconv.FormatInt(status, 10), Text: p.scrub(text)}
 }
 
 // parseInt parses a short decimal integer.
@@ -219,46 +219,5 @@ func classifyHTTP(status int) string {
 	return abi.ClassPermanent
 }
 
-// clean removes the API key from provider text and bounds its length at a
-// rune boundary.
-func (p *Plugin) clean(s string) string {
-	if p.apiKey != "" && strings.Contains(s, p.apiKey) {
-		s = strings.ReplaceAll(s, p.apiKey, "[API key]")
-	}
-	if len(s) > maxText {
-		cut := maxText
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
-}
-
-// formHeaders are the headers of every request (shared and read-only: the
-// action is encoded before the next call).
-var formHeaders = []abi.Header{
-	{Name: "Content-Type", Value: "application/x-www-form-urlencoded"},
-	{Name: "Accept", Value: "application/json"},
-}
-
-func fail(class, code, text string) abi.Action {
-	return abi.Action{Result: &abi.Result{Class: class, Code: code, Text: text}}
-}
-
-// checkBaseURL validates an http(s) base URL without net/url and returns it
-// without a trailing slash, or a reason (which never repeats the URL).
-func checkBaseURL(u string) (string, string) {
-	rest, ok := strings.CutPrefix(u, "https://")
-	if !ok {
-		rest, ok = strings.CutPrefix(u, "http://")
-	}
-	if !ok {
-		return "", "not an http(s) URL"
-	}
-	host, _, _ := strings.Cut(rest, "/")
-	if host == "" || strings.ContainsAny(u, "?# \t\r\n") || strings.Contains(host, "@") {
-		return "", "not an http(s) URL with a host (and no query, fragment or user)"
-	}
-	return strings.TrimRight(u, "/"), ""
-}
+// scrub makes provider text fit for a Result: the secret removed, the length bounded.
+func (p *Plugin) scrub(s string) string { return provider.Scrub(s, p.apiKey, "[API key]", maxText) }

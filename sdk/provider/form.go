@@ -1,21 +1,23 @@
-package kavenegar
+package provider
 
-// appendForm appends key=value (with a leading '&' unless dst is empty) to
+// AppendForm appends key=value (with a leading '&' unless dst is empty) to
 // dst, escaped as application/x-www-form-urlencoded exactly like
 // net/url.Values.Encode (space as '+', unreserved bytes kept, the rest %XX).
 // It avoids net/url (and the fmt it pulls in) in the guest.
-func appendForm(dst []byte, key, value string) []byte {
+func AppendForm(dst []byte, key, value string) []byte {
 	if len(dst) > 0 {
 		dst = append(dst, '&')
 	}
-	dst = appendQueryEscape(dst, key)
+	dst = AppendQueryEscape(dst, key)
 	dst = append(dst, '=')
-	return appendQueryEscape(dst, value)
+	return AppendQueryEscape(dst, value)
 }
 
 const upperHex = "0123456789ABCDEF"
 
-func appendQueryEscape(dst []byte, s string) []byte {
+// AppendQueryEscape appends s escaped for a query or form value, like
+// net/url.QueryEscape.
+func AppendQueryEscape(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -30,9 +32,9 @@ func appendQueryEscape(dst []byte, s string) []byte {
 	return dst
 }
 
-// appendPathEscape appends s escaped as one URL path segment, like
+// AppendPathEscape appends s escaped as one URL path segment, like
 // net/url.PathEscape.
-func appendPathEscape(dst []byte, s string) []byte {
+func AppendPathEscape(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
