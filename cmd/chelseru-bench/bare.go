@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"os"
+	"os/exec"
+	"strings"
 
 	"github.com/chelseru/chelseru"
 	"github.com/valyala/fasthttp"
@@ -19,7 +25,8 @@ const (
 	invalidMsg = `{"mobile_number": ["Enter a valid mobile number."]}`
 )
 
-// bareServer is the ceiling: a fasthttp server in this process whose one
+// bareServer is the ceiling: a fasthttp server (in the bare-handler child
+// process) whose one
 // handler does what POST /api/otp/send/ does on the wire and nothing else:
 // parse the JSON body, normalise the mobile number, answer the same 200 body.
 type bareServer struct {
@@ -99,4 +106,72 @@ type slogPrinter struct{ log *slog.Logger }
 // Printf implements fasthttp.Logger.
 func (p slogPrinter) Printf(format string, args ...any) {
 	p.log.Warn(fmt.Sprintf(format, args...), "component", "bare")
+}
+
+// bareChildCommand is the hidden subcommand that serves the bare handler in a
+// child process: the ceiling then runs as a process of its own, like the
+// server it is compared with.
+const bareChildCommand = "bare-handler-child"
+
+// serveBareChild serves the bare handler, prints its address as the first
+// line of stdout, and stops when stdin closes (the parent went away or is done).
+func serveBareChild(ctx context.Context, stdout, stderr io.Writer) int {
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	b, err := startBare(log)
+	if err != nil {
+		fmt.Fprintf(stderr, "chelseru-bench: %v\n", err)
+		return exitFailure
+	}
+	fmt.Fprintln(stdout, b.Addr())
+	_, _ = io.Copy(io.Discard, os.Stdin) // returns when the parent closes our stdin
+	if err := b.Close(); err != nil {
+		fmt.Fprintf(stderr, "chelseru-bench: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// bareChild is a running bare-handler child process.
+type bareChild struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	addr  string
+}
+
+// startBareChild starts this program as a bare-handler child and waits for
+// its address.
+func startBareChild(ctx context.Context) (*bareChild, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("bare handler: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, self, bareChildCommand)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fmt.Errorf("bare handler: %w", err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("bare handler: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("bare handler: start: %w", err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		stdin.Close()
+		cmd.Wait()
+		return nil, fmt.Errorf("bare handler: no address from the child: %w", err)
+	}
+	return &bareChild{cmd: cmd, stdin: stdin, addr: strings.TrimSpace(line)}, nil
+}
+
+// stop closes the child's stdin and waits for it to exit.
+func (b *bareChild) stop() error {
+	b.stdin.Close()
+	if err := b.cmd.Wait(); err != nil {
+		return fmt.Errorf("bare handler: %w", err)
+	}
+	return nil
 }

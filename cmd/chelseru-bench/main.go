@@ -3,9 +3,9 @@
 // In one run and with the same closed-loop load generator
 // (internal/loadgen) it measures:
 //
-//   - bare: a bare fasthttp handler started in this process that parses the
-//     same JSON as POST /api/otp/send/ and answers the same 200 body, the
-//     ceiling on this machine;
+//   - bare: a bare fasthttp handler, started as a child process of its own
+//     like the server, that parses the same JSON as POST /api/otp/send/ and
+//     answers the same 200 body: the ceiling on this machine;
 //   - otp-send: POST /api/otp/send/ against the real chelseru binary, started
 //     as a child process with a generated config, a temporary data folder and
 //     the KAVENEGAR_COM plugin pointed at an in-process fake Kavenegar, with
@@ -53,6 +53,9 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "gotest" {
 		return runGotest(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == bareChildCommand {
+		return serveBareChild(ctx, stdout, stderr)
 	}
 	opts, err := parseOptions(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {

@@ -111,12 +111,9 @@ func (r *report) add(s scenarioResult, err error) {
 func (r *report) finish() {
 	for i := range r.Results {
 		s := &r.Results[i]
-		cores := s.LoadCPU
-		if s.Name != scenarioBare {
-			cores = s.LoadCPU + s.ServerCPU
-			if s.ServerCPU < 0 {
-				cores = -1
-			}
+		cores := s.LoadCPU + s.ServerCPU
+		if s.ServerCPU < 0 {
+			cores = -1
 		}
 		if s.LoadCPU > 0 && cores > 0 {
 			s.PerCPU = s.RPS / cores
@@ -148,7 +145,7 @@ func (r *report) finish() {
 		}
 	}
 	r.Notes = append(r.Notes,
-		fmt.Sprintf("The load tool and the server share the same %d CPUs: the rates are for both together, and the bare handler runs inside the load tool's process.", r.Machine.CPUs),
+		fmt.Sprintf("The load tool and the server share the same %d CPUs: the rates are for both together. The bare handler runs in a child process of its own, as the server does.", r.Machine.CPUs),
 		"Closed loop: each worker keeps one keep-alive connection and sends its next unit when the previous one is answered. Rates count successful units only; latencies are of successful units.",
 		"CPU: cores used during the scenario (warm-up included); the load tool's share includes the in-process fake Kavenegar. Per CPU-second: units per second of CPU used by both processes, less sensitive to other work on the machine than the rate (the targets are on the rate).",
 		"Server scenarios: the real binary with the KAVENEGAR_COM plugin calling a local fake Kavenegar over HTTP, a fresh data folder, send limits raised out of the way, a new mobile number per send.",
@@ -291,9 +288,6 @@ func cpuCell(s scenarioResult) string {
 			return "?"
 		}
 		return fmt.Sprintf("%.2f", v)
-	}
-	if s.Name == scenarioBare {
-		return f(s.LoadCPU) + " (both in one process)"
 	}
 	return f(s.LoadCPU) + " / " + f(s.ServerCPU) + " cores"
 }
