@@ -30,10 +30,15 @@
 //	user-sessions/{userID be64}/{id be64}      empty                   Session.ExpiresAt     ListSessions (reverse prefix scan of one
 //	                                                                                         user), CreateSession, DeleteSession
 //	msg/{id be64}                              Message record          none                  CreateMessage, UpdateMessage, GetMessage
-//	rl/{key}/{window ms be64}/{start ms be64}  counter (uvarint)       end of the window     Take
+//	rl/{key}/{window ms be64}/{start ms be64}  counter (uvarint)       end of the window     Take (held in memory, written behind)
 //	attempts/{key}                             attempts record         lock end, or idle     BeginAttempt, FailAttempt, ResetAttempts
 //	seq/{user|session|msg}                     next unleased id        none                  id sequences (badger.Sequence)
 //	ping                                       (never written)         -                     Ping (a point read)
+//
+// Rate-limit counts are held in memory (counters.go): Take checks and counts
+// there under one short mutex, loading a window from Badger on first use, and
+// a flusher writes changed windows every second (Options.CounterFlushInterval),
+// on Close and before a backup. A crash loses at most one interval's counts.
 //
 // Sessions and their index entry are written, re-expired (RotateRefresh) and
 // deleted together in one transaction, so the index never outlives its
