@@ -110,13 +110,9 @@ func (p *Plugin) Configure(settings map[string]string) error {
 	if key == "" {
 		return errors.New(SettingAPIKey + " is required")
 	}
-	base := settings[SettingBaseURL]
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	base, err := provider.CheckBaseURL(base)
-	if err != "" {
-		return errors.New(SettingBaseURL + ": " + err)
+	base, err := provider.BaseURL(settings, SettingBaseURL, DefaultBaseURL)
+	if err != nil {
+		return err
 	}
 	prefix := string(provider.AppendPathEscape([]byte(base+"/v1/"), key))
 	p.apiKey = key

@@ -1,6 +1,7 @@
 package kavenegar_test
 
 import (
+	"github.com/chelseru/chelseru/sdk/plugintest"
 	"net/url"
 	"strings"
 	"testing"
@@ -103,7 +104,7 @@ func FuzzResponse(f *testing.F) {
 			t.Fatal(err)
 		}
 		a := p.Response(abi.Response{State: "send", Status: status, Body: body})
-		checkResult(t, a, "fuzz-secret-key")
+		plugintest.CheckResult(t, a, "fuzz-secret-key")
 	})
 }
 
@@ -130,32 +131,8 @@ func FuzzSend(f *testing.F) {
 			}
 			return
 		}
-		checkResult(t, a, "")
+		plugintest.CheckResult(t, a, "")
 	})
-}
-
-func checkResult(t *testing.T, a abi.Action, secret string) {
-	t.Helper()
-	r := a.Result
-	if a.Request != nil || r == nil {
-		t.Fatalf("want a result, got %+v", a)
-	}
-	if !r.OK {
-		switch r.Class {
-		case abi.ClassBadCredentials, abi.ClassBadRequest, abi.ClassOutOfCredit, abi.ClassRateLimited, abi.ClassTemporary, abi.ClassPermanent:
-		default:
-			t.Fatalf("unknown class %q", r.Class)
-		}
-		if r.Code == "" {
-			t.Fatalf("failure without a code: %+v", r)
-		}
-	}
-	if secret != "" && (strings.Contains(r.Text, secret) || strings.Contains(r.MessageID, secret) || strings.Contains(r.Code, secret)) {
-		t.Fatalf("result leaks the key: %+v", r)
-	}
-	if len(r.Text) > 260 {
-		t.Fatalf("text of %d bytes", len(r.Text))
-	}
 }
 
 // BenchmarkSend measures one whole send natively: the message decoded from

@@ -110,13 +110,9 @@ func (p *Plugin) Configure(settings map[string]string) error {
 	if pass == "" {
 		return errors.New(SettingPassword + " is required")
 	}
-	base := settings[SettingBaseURL]
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	base, reason := provider.CheckBaseURL(base)
-	if reason != "" {
-		return errors.New(SettingBaseURL + ": " + reason)
+	base, err := provider.BaseURL(settings, SettingBaseURL, DefaultBaseURL)
+	if err != nil {
+		return err
 	}
 	p.username, p.password = user, pass
 	p.from = strings.TrimSpace(settings[SettingFrom])

@@ -1,6 +1,7 @@
 package melipayamak_test
 
 import (
+	"github.com/chelseru/chelseru/sdk/plugintest"
 	"net/url"
 	"strings"
 	"testing"
@@ -83,7 +84,7 @@ func FuzzResponse(f *testing.F) {
 		if err := p.Configure(settings); err != nil {
 			t.Fatal(err)
 		}
-		checkResult(t, p.Response(abi.Response{State: "send", Status: status, Body: body}), "fuzz-secret-pass")
+		plugintest.CheckResult(t, p.Response(abi.Response{State: "send", Status: status, Body: body}), "fuzz-secret-pass")
 	})
 }
 
@@ -110,32 +111,8 @@ func FuzzSend(f *testing.F) {
 			}
 			return
 		}
-		checkResult(t, a, "")
+		plugintest.CheckResult(t, a, "")
 	})
-}
-
-func checkResult(t *testing.T, a abi.Action, secret string) {
-	t.Helper()
-	r := a.Result
-	if a.Request != nil || r == nil {
-		t.Fatalf("want a result, got %+v", a)
-	}
-	if !r.OK {
-		switch r.Class {
-		case abi.ClassBadCredentials, abi.ClassBadRequest, abi.ClassOutOfCredit, abi.ClassRateLimited, abi.ClassTemporary, abi.ClassPermanent:
-		default:
-			t.Fatalf("unknown class %q", r.Class)
-		}
-		if r.Code == "" {
-			t.Fatalf("failure without a code: %+v", r)
-		}
-	}
-	if secret != "" && (strings.Contains(r.Text, secret) || strings.Contains(r.Code, secret) || strings.Contains(r.MessageID, secret)) {
-		t.Fatalf("result leaks the password: %+v", r)
-	}
-	if len(r.Text) > 260 || len(r.Code) > 260 {
-		t.Fatalf("unbounded result %+v", r)
-	}
 }
 
 // BenchmarkSend measures one whole OTP send natively, ABI encoding included.

@@ -100,13 +100,9 @@ func (p *Plugin) Configure(settings map[string]string) error {
 	if key == "" {
 		return errors.New(SettingAPIKey + " is required")
 	}
-	base := settings[SettingBaseURL]
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	base, reason := provider.CheckBaseURL(base)
-	if reason != "" {
-		return errors.New(SettingBaseURL + ": " + reason)
+	base, err := provider.BaseURL(settings, SettingBaseURL, DefaultBaseURL)
+	if err != nil {
+		return err
 	}
 	p.apiKey = key
 	p.sendURL = base + "/webservice-send-sms/send"

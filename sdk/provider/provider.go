@@ -5,6 +5,7 @@
 package provider
 
 import (
+	"errors"
 	"strings"
 	"unicode/utf8"
 
@@ -58,4 +59,18 @@ func Scrub(s, secret, label string, max int) string {
 		s = s[:cut] + "…"
 	}
 	return s
+}
+
+// BaseURL reads the base-URL setting key from settings (def when unset) and
+// checks it with CheckBaseURL; the error names the key, never the URL.
+func BaseURL(settings map[string]string, key, def string) (string, error) {
+	u := settings[key]
+	if u == "" {
+		u = def
+	}
+	u, reason := CheckBaseURL(u)
+	if reason != "" {
+		return "", errors.New(key + ": " + reason)
+	}
+	return u, nil
 }

@@ -78,3 +78,17 @@ func TestScrub(t *testing.T) {
 		t.Errorf("Fail = %+v", a)
 	}
 }
+
+func TestBaseURL(t *testing.T) {
+	const key, def = "X_BASE_URL", "https://api.example"
+	if u, err := provider.BaseURL(map[string]string{}, key, def); err != nil || u != def {
+		t.Errorf("unset: %q, %v; want the default", u, err)
+	}
+	if u, err := provider.BaseURL(map[string]string{key: "http://127.0.0.1:9/"}, key, def); err != nil || u != "http://127.0.0.1:9" {
+		t.Errorf("set: %q, %v", u, err)
+	}
+	_, err := provider.BaseURL(map[string]string{key: "https://u:secret@h"}, key, def)
+	if err == nil || !strings.HasPrefix(err.Error(), key+": ") || strings.Contains(err.Error(), "secret") {
+		t.Errorf("bad URL: %v; want an error naming the key and not the URL", err)
+	}
+}
