@@ -21,19 +21,18 @@ type window struct {
 }
 
 // windows groups limits by counter key and checks them.
-func windows(now time.Time, limits []chelseru.Limit) ([]*window, [][]byte, error) {
+func windows(now time.Time, limits []chelseru.Limit) ([]*window, error) {
 	if len(limits) > maxLimitsPerTake {
-		return nil, nil, fmt.Errorf("at most %d limits per call, got %d", maxLimitsPerTake, len(limits))
+		return nil, fmt.Errorf("at most %d limits per call, got %d", maxLimitsPerTake, len(limits))
 	}
 	ws := make([]*window, 0, len(limits))
-	keys := make([][]byte, 0, len(limits))
 	byKey := make(map[string]*window, len(limits))
 	for _, l := range limits {
 		if l.Key == "" || len(l.Key) > maxLimitKeyLen {
-			return nil, nil, fmt.Errorf("limit key must be 1 to %d bytes, got %d", maxLimitKeyLen, len(l.Key))
+			return nil, fmt.Errorf("limit key must be 1 to %d bytes, got %d", maxLimitKeyLen, len(l.Key))
 		}
 		if l.Window < time.Millisecond {
-			return nil, nil, fmt.Errorf("limit %q: window must be at least 1ms, got %v", l.Key, l.Window)
+			return nil, fmt.Errorf("limit %q: window must be at least 1ms, got %v", l.Key, l.Window)
 		}
 		wms := l.Window.Milliseconds()
 		ms := now.UnixMilli()
@@ -48,9 +47,8 @@ func windows(now time.Time, limits []chelseru.Limit) ([]*window, [][]byte, error
 		w := &window{key: k, max: uint64(max(l.Max, 0)), need: 1, end: start.Add(time.Duration(wms) * time.Millisecond)}
 		byKey[string(k)] = w
 		ws = append(ws, w)
-		keys = append(keys, k)
 	}
-	return ws, keys, nil
+	return ws, nil
 }
 
 // Take implements chelseru.RateLimiter with fixed windows aligned to the Unix
@@ -66,7 +64,7 @@ func (db *DB) Take(ctx context.Context, now time.Time, limits ...chelseru.Limit)
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("storage: take: %w", err)
 	}
-	ws, _, err := windows(now, limits)
+	ws, err := windows(now, limits)
 	if err != nil {
 		return 0, fmt.Errorf("storage: take: %w", err)
 	}
