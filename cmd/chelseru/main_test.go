@@ -243,6 +243,19 @@ func TestServeDefaultsAndShutdown(t *testing.T) {
 		t.Fatal("the signing key was written to the log")
 	}
 
+	// The plugin host's counters are on /metrics beside the HTTP ones.
+	resp, err = http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, m := range []string{"chelseru_plugin_sends_total 1", "chelseru_plugin_instances ", "chelseru_http_requests_total"} {
+		if !strings.Contains(string(body), m) {
+			t.Errorf("/metrics lacks %q", m)
+		}
+	}
+
 	// Online backup while serving.
 	code2, out, errs := chelseru(t, dir, "backup", "--config", cfg, "--out", filepath.Join(dir, "b.bak"))
 	if code2 != 0 || !strings.Contains(out, "running server") {
