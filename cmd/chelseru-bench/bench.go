@@ -67,7 +67,9 @@ func runBare(ctx context.Context, cfg loadgen.Config, o options, nums *mobiles, 
 // scenarios against them, and stops both. With -v, the end of the server's
 // log goes to stderr.
 func runServer(ctx context.Context, cfg loadgen.Config, o options, nums *mobiles, rep *report, log *slog.Logger, stderr io.Writer) (err error) {
-	fake := fakeprovider.NewKavenegar()
+	// The fake runs on fasthttp: it shares the CPUs with the server, and on
+	// net/http it used more CPU per request than the load tool itself.
+	fake := fakeprovider.NewKavenegar(fakeprovider.WithFastHTTP())
 	defer fake.Close()
 	rep.Server = serverVersion(ctx, o.Bin)
 	srv, err := startServer(ctx, o.Bin, fake.URL(), fakeprovider.KavenegarAPIKey, o.ServerLogLevel, o.ReadyTimeout, log)

@@ -1,5 +1,5 @@
-// Package fakeprovider runs fake SMS providers: real HTTP servers (httptest)
-// that speak the wire formats of Kavenegar, Meli Payamak and Parsian Webco
+// Package fakeprovider runs fake SMS providers: real HTTP servers (httptest,
+// or fasthttp with WithFastHTTP for load tests) that speak the wire formats of Kavenegar, Meli Payamak and Parsian Webco
 // — their paths, form fields, JSON answers and HTTP statuses — so the
 // plugins, the host and the whole server can be tested and load-tested
 // without the real services.
@@ -16,6 +16,7 @@ package fakeprovider
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -23,6 +24,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 // Behavior selects how a Server answers well-formed, authorised requests.
@@ -70,6 +73,9 @@ const (
 	ReceivedKept = 64
 	// maxBody bounds a request body.
 	maxBody = 64 << 10
+	// closeWait bounds how long Close waits for a fasthttp server's
+	// connections to finish.
+	closeWait = 2 * time.Second
 )
 
 // Received is one request as the fake provider parsed it.
@@ -104,8 +110,12 @@ func WithCapacity(n int) Option { return func(s *Server) { s.capacity = max(n, 1
 // NewMeliPayamak or NewParsianWebco; Close it when done.
 type Server struct {
 	kind     string
-	srv      *httptest.Server
-	handle   func(s *Server, w http.ResponseWriter, r *http.Request)
+	srv      *httptest.Server // the net/http server, or
+	fast     *fasthttp.Server // the fasthttp one (WithFastHTTP)
+	fastLn   net.Listener
+	url      string
+	useFast  bool
+	handle   func(s *Server, x exchange)
 	key      string // Kavenegar key / Parsian token
 	user     string // Meli Payamak
 	pass     string
@@ -127,7 +137,7 @@ type Server struct {
 	next     int
 }
 
-func newServer(kind string, handle func(*Server, http.ResponseWriter, *http.Request), opts []Option) *Server {
+func newServer(kind string, handle func(*Server, exchange), opts []Option) *Server {
 	s := &Server{
 		kind:     kind,
 		handle:   handle,
@@ -140,12 +150,48 @@ func newServer(kind string, handle func(*Server, http.ResponseWriter, *http.Requ
 		o(s)
 	}
 	s.msgID.Store(time.Now().UnixNano() / 1e6 % 1e9 * 1e3)
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	if s.useFast {
+		s.startFast()
+	} else {
+		s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+		s.url = s.srv.URL
+	}
 	return s
 }
 
+// startFast serves on a fasthttp.Server on a loopback port.
+func (s *Server) startFast() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(fmt.Sprintf("fakeprovider: listening: %v", err)) // as httptest.NewServer does
+	}
+	s.fastLn = ln
+	s.url = "http://" + ln.Addr().String()
+	s.fast = &fasthttp.Server{
+		Handler:               s.serveFast,
+		Name:                  "fakeprovider",
+		MaxRequestBodySize:    maxBody,
+		NoDefaultServerHeader: true,
+		NoDefaultDate:         true,
+		Logger:                quietLogger{},
+	}
+	go func() { _ = s.fast.Serve(ln) }()
+}
+
+// quietLogger drops fasthttp's log lines (aborted connections at Close).
+type quietLogger struct{}
+
+func (quietLogger) Printf(string, ...any) {}
+
+// WithFastHTTP serves with fasthttp instead of net/http's httptest: the
+// same wire format and behaviors for a fraction of the CPU per request, so
+// that a load test measures the server rather than its fake provider. A
+// request aborted by Close or by the client (Hang) is dropped without an
+// answer either way.
+func WithFastHTTP() Option { return func(s *Server) { s.useFast = true } }
+
 // URL returns the server's base URL, to put in <SERVICE>_BASE_URL.
-func (s *Server) URL() string { return s.srv.URL }
+func (s *Server) URL() string { return s.url }
 
 // SetBehavior changes how the server answers from now on; requests held by
 // Hang are released and answered with the new behavior.
@@ -191,6 +237,13 @@ func (s *Server) Count() int64 { return s.count.Load() }
 func (s *Server) Close() {
 	s.closeOne.Do(func() {
 		close(s.closed)
+		if s.fast != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), closeWait)
+			defer cancel()
+			_ = s.fast.ShutdownWithContext(ctx)
+			_ = s.fastLn.Close()
+			return
+		}
 		s.srv.CloseClientConnections()
 		s.srv.Close()
 	})
@@ -199,13 +252,20 @@ func (s *Server) Close() {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.count.Add(1)
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-	s.handle(s, w, r)
+	s.handle(s, stdExchange{w: w, r: r})
+}
+
+func (s *Server) serveFast(c *fasthttp.RequestCtx) {
+	s.count.Add(1)
+	s.handle(s, fastExchange{c: c})
 }
 
 // hold blocks while the behavior is Hang. When the server is closing or
-// the client went away it aborts the handler (http.ErrAbortHandler), so the
-// client sees a broken connection rather than an answer.
-func (s *Server) hold(ctx context.Context) {
+// the client went away it aborts the exchange, so the client sees a broken
+// connection rather than an answer, and returns false: the handler returns
+// without answering.
+func (s *Server) hold(x exchange) bool {
+	ctx := x.Context()
 	for s.Behavior() == Hang {
 		s.mu.Lock()
 		wake := s.wake
@@ -216,11 +276,14 @@ func (s *Server) hold(ctx context.Context) {
 		select {
 		case <-wake:
 		case <-s.closed:
-			panic(http.ErrAbortHandler)
+			x.Abort()
+			return false
 		case <-ctx.Done():
-			panic(http.ErrAbortHandler)
+			x.Abort()
+			return false
 		}
 	}
+	return true
 }
 
 // record remembers a parsed request.
@@ -322,19 +385,23 @@ func lastDigits(s string) string {
 }
 
 // writeJSON writes a JSON body with status.
-func writeJSON(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(body))
+func writeJSON(x exchange, status int, body string) {
+	x.Write(status, "application/json; charset=utf-8", body)
+}
+
+// notFound and httpError answer as net/http's NotFound and Error do.
+func notFound(x exchange) { httpError(x, "404 page not found", http.StatusNotFound) }
+
+func httpError(x exchange, msg string, status int) {
+	x.SetHeader("X-Content-Type-Options", "nosniff")
+	x.Write(status, "text/plain; charset=utf-8", msg+"\n")
 }
 
 // serverError and malformed are shared by every provider.
-func serverError(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "text/html")
-	w.WriteHeader(http.StatusInternalServerError)
-	_, _ = w.Write([]byte("<html><body><h1>500 Internal Server Error</h1></body></html>"))
+func serverError(x exchange) {
+	x.Write(http.StatusInternalServerError, "text/html", "<html><body><h1>500 Internal Server Error</h1></body></html>")
 }
 
-func malformed(w http.ResponseWriter) {
-	writeJSON(w, http.StatusOK, `{"status":200,"Value":"1`)
+func malformed(x exchange) {
+	writeJSON(x, http.StatusOK, `{"status":200,"Value":"1`)
 }

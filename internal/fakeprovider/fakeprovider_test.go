@@ -52,6 +52,24 @@ var providers = []provider{
 
 var client = &http.Client{Timeout: 10 * time.Second}
 
+// transports are the servers a fake can run on; the tests that speak the
+// wire run on each.
+var transports = []struct {
+	name string
+	opts []Option
+}{
+	{"net-http", nil},
+	{"fasthttp", []Option{WithFastHTTP()}},
+}
+
+// eachTransport runs f as a subtest per transport, with the options that
+// select it.
+func eachTransport(t *testing.T, f func(t *testing.T, opts ...Option)) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) { f(t, tr.opts...) })
+	}
+}
+
 // send runs one message through the plugin's logic against the fake, doing
 // the HTTP itself as the host would.
 func send(t *testing.T, c *http.Client, s *Server, p provider, settings map[string]string, m abi.Message) (abi.Result, error) {
@@ -92,10 +110,12 @@ func otp(to, code string) abi.Message {
 	return abi.Message{To: to, TemplateID: 100, Vars: []string{code}}
 }
 
-func TestBehaviors(t *testing.T) {
+func TestBehaviors(t *testing.T) { eachTransport(t, testBehaviors) }
+
+func testBehaviors(t *testing.T, opts ...Option) {
 	for _, p := range providers {
 		t.Run(p.name, func(t *testing.T) {
-			s := p.start()
+			s := p.start(opts...)
 			defer s.Close()
 
 			res, err := send(t, client, s, p, p.settings, otp("09120000001", "482193"))
@@ -162,12 +182,14 @@ func TestTextCode(t *testing.T) {
 	}
 }
 
-func TestWireValidation(t *testing.T) {
-	k := NewKavenegar()
+func TestWireValidation(t *testing.T) { eachTransport(t, testWireValidation) }
+
+func testWireValidation(t *testing.T, opts ...Option) {
+	k := NewKavenegar(opts...)
 	defer k.Close()
-	m := NewMeliPayamak()
+	m := NewMeliPayamak(opts...)
 	defer m.Close()
-	pw := NewParsianWebco()
+	pw := NewParsianWebco(opts...)
 	defer pw.Close()
 	tests := []struct {
 		name, url, body string
@@ -204,10 +226,12 @@ func TestWireValidation(t *testing.T) {
 	}
 }
 
-func TestHang(t *testing.T) {
+func TestHang(t *testing.T) { eachTransport(t, testHang) }
+
+func testHang(t *testing.T, opts ...Option) {
 	for _, p := range providers {
 		t.Run(p.name, func(t *testing.T) {
-			s := p.start()
+			s := p.start(opts...)
 			s.SetBehavior(Hang)
 
 			// A client that gives up fails; the server lets the handler go.

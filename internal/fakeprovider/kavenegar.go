@@ -34,63 +34,63 @@ func kavenegarEnvelope(status int, message string, entries []byte) string {
 	return string(append(b, '}'))
 }
 
-func kavenegarError(w http.ResponseWriter, status int, message string) {
-	writeJSON(w, status, kavenegarEnvelope(status, message, nil))
+func kavenegarError(x exchange, status int, message string) {
+	writeJSON(x, status, kavenegarEnvelope(status, message, nil))
 }
 
-func serveKavenegar(s *Server, w http.ResponseWriter, r *http.Request) {
-	parts := strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/")
+func serveKavenegar(s *Server, x exchange) {
+	parts := strings.Split(strings.TrimPrefix(x.EscapedPath(), "/"), "/")
 	if len(parts) != 4 || parts[0] != "v1" {
-		kavenegarError(w, 404, "متد نامشخص است")
+		kavenegarError(x, 404, "متد نامشخص است")
 		return
 	}
 	key, err := url.PathUnescape(parts[1])
 	method := parts[2] + "/" + parts[3]
 	if err != nil || (method != "sms/send.json" && method != "verify/lookup.json") {
-		kavenegarError(w, 404, "متد نامشخص است")
+		kavenegarError(x, 404, "متد نامشخص است")
 		return
 	}
-	if r.Method != http.MethodPost && r.Method != http.MethodGet {
-		kavenegarError(w, 405, "متد Get/Post اشتباه است")
+	if x.Method() != http.MethodPost && x.Method() != http.MethodGet {
+		kavenegarError(x, 405, "متد Get/Post اشتباه است")
 		return
 	}
 	if key == "" || (!s.anyKey && key != s.key) {
-		kavenegarError(w, 403, "کد شناسائی API-Key معتبر نمی‌باشد")
+		kavenegarError(x, 403, "کد شناسائی API-Key معتبر نمی‌باشد")
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		kavenegarError(w, 400, "پارامترها ناقص هستند")
+	if !x.ParseForm() {
+		kavenegarError(x, 400, "پارامترها ناقص هستند")
 		return
 	}
-	rec := Received{Method: r.Method, Path: "/v1/{key}/" + method, APIKey: key, Receptor: r.Form.Get("receptor")}
-	sender := r.Form.Get("sender")
+	rec := Received{Method: x.Method(), Path: "/v1/{key}/" + method, APIKey: key, Receptor: x.Form("receptor")}
+	sender := x.Form("sender")
 	if method == "sms/send.json" {
-		rec.Text = r.Form.Get("message")
+		rec.Text = x.Form("message")
 		if rec.Receptor == "" || rec.Text == "" {
-			kavenegarError(w, 406, "پارامترهای اجباری خالی ارسال شده اند")
+			kavenegarError(x, 406, "پارامترهای اجباری خالی ارسال شده اند")
 			return
 		}
 		if len([]rune(rec.Text)) > 900 {
-			kavenegarError(w, 413, "پیام خالی است و یا طول پیام بیش از حد مجاز می‌باشد")
+			kavenegarError(x, 413, "پیام خالی است و یا طول پیام بیش از حد مجاز می‌باشد")
 			return
 		}
 		if sender == "" {
 			sender = "10004346"
 		}
 	} else {
-		rec.Template = r.Form.Get("template")
+		rec.Template = x.Form("template")
 		for _, f := range []string{"token", "token2", "token3", "token10", "token20"} {
-			if v := r.Form.Get(f); v != "" {
+			if v := x.Form(f); v != "" {
 				rec.Vars = append(rec.Vars, v)
 			}
 		}
-		if rec.Receptor == "" || rec.Template == "" || r.Form.Get("token") == "" {
-			kavenegarError(w, 406, "پارامترهای اجباری خالی ارسال شده اند")
+		if rec.Receptor == "" || rec.Template == "" || x.Form("token") == "" {
+			kavenegarError(x, 406, "پارامترهای اجباری خالی ارسال شده اند")
 			return
 		}
 		for _, f := range []string{"token", "token2", "token3"} {
-			if strings.ContainsAny(r.Form.Get(f), " \t\n") {
-				kavenegarError(w, 431, "ساختار کد صحیح نمی‌باشد")
+			if strings.ContainsAny(x.Form(f), " \t\n") {
+				kavenegarError(x, 431, "ساختار کد صحیح نمی‌باشد")
 				return
 			}
 		}
@@ -98,19 +98,21 @@ func serveKavenegar(s *Server, w http.ResponseWriter, r *http.Request) {
 	}
 	for _, m := range strings.Split(rec.Receptor, ",") {
 		if !validMobile(m) {
-			kavenegarError(w, 411, "دریافت کننده نامعتبر است")
+			kavenegarError(x, 411, "دریافت کننده نامعتبر است")
 			return
 		}
 	}
 	s.record(rec)
-	s.hold(r.Context())
+	if !s.hold(x) {
+		return
+	}
 	switch s.Behavior() {
 	case Reject:
-		kavenegarError(w, 418, "اعتبار شما کافی نمی‌باشد")
+		kavenegarError(x, 418, "اعتبار شما کافی نمی‌باشد")
 	case ServerError:
-		serverError(w)
+		serverError(x)
 	case Malformed:
-		malformed(w)
+		malformed(x)
 	default:
 		e := []byte(`[`)
 		for i, m := range strings.Split(rec.Receptor, ",") {
@@ -142,7 +144,7 @@ func serveKavenegar(s *Server, w http.ResponseWriter, r *http.Request) {
 			e = append(e, `,"cost":120}`...)
 		}
 		e = append(e, ']')
-		writeJSON(w, 200, kavenegarEnvelope(200, "تایید شد", e))
+		writeJSON(x, 200, kavenegarEnvelope(200, "تایید شد", e))
 		s.delivered(rec)
 	}
 }

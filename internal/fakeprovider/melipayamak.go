@@ -30,24 +30,24 @@ func meliAnswer(value string, ret int, str string) string {
 	return string(append(b, '}'))
 }
 
-func serveMeliPayamak(s *Server, w http.ResponseWriter, r *http.Request) {
+func serveMeliPayamak(s *Server, x exchange) {
 	var method string
-	switch r.URL.Path {
+	switch x.Path() {
 	case "/api/SendSMS/SendSMS":
 		method = "SendSMS"
 	case "/api/SendSMS/BaseServiceNumber":
 		method = "BaseServiceNumber"
 	default:
-		http.NotFound(w, r)
+		notFound(x)
 		return
 	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
+	if x.Method() != http.MethodPost {
+		x.SetHeader("Allow", "POST")
+		httpError(x, "405 method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "400 bad request", http.StatusBadRequest)
+	if !x.ParseForm() {
+		httpError(x, "400 bad request", http.StatusBadRequest)
 		return
 	}
 	template := method == "BaseServiceNumber"
@@ -55,20 +55,20 @@ func serveMeliPayamak(s *Server, w http.ResponseWriter, r *http.Request) {
 	// beside RetStatus 1 for BaseServiceNumber.
 	fail := func(code int, str string) {
 		if template {
-			writeJSON(w, 200, meliAnswer(strconv.Itoa(code), 1, "Ok"))
+			writeJSON(x, 200, meliAnswer(strconv.Itoa(code), 1, "Ok"))
 			return
 		}
-		writeJSON(w, 200, meliAnswer(strconv.Itoa(code), code, str))
+		writeJSON(x, 200, meliAnswer(strconv.Itoa(code), code, str))
 	}
-	user, pass := r.PostForm.Get("username"), r.PostForm.Get("password")
+	user, pass := x.PostForm("username"), x.PostForm("password")
 	if user == "" || pass == "" || (!s.anyKey && (user != s.user || pass != s.pass)) {
 		fail(0, "InvalidUserPass")
 		return
 	}
-	rec := Received{Method: r.Method, Path: r.URL.Path, APIKey: user, Receptor: r.PostForm.Get("to")}
-	text := r.PostForm.Get("text")
+	rec := Received{Method: x.Method(), Path: x.Path(), APIKey: user, Receptor: x.PostForm("to")}
+	text := x.PostForm("text")
 	if template {
-		rec.Template = r.PostForm.Get("bodyId")
+		rec.Template = x.PostForm("bodyId")
 		if text != "" {
 			rec.Vars = strings.Split(text, ";")
 		}
@@ -91,25 +91,27 @@ func serveMeliPayamak(s *Server, w http.ResponseWriter, r *http.Request) {
 	case template && rec.Template == "":
 		fail(-4, "")
 		return
-	case !template && r.PostForm.Get("from") == "":
+	case !template && x.PostForm("from") == "":
 		fail(5, "InvalidSenderNumber")
 		return
 	}
 	s.record(rec)
-	s.hold(r.Context())
+	if !s.hold(x) {
+		return
+	}
 	switch s.Behavior() {
 	case Reject:
 		fail(2, "NoCredit")
 	case ServerError:
-		serverError(w)
+		serverError(x)
 	case Malformed:
-		malformed(w)
+		malformed(x)
 	default:
 		id := s.nextID()
 		if template { // BaseServiceNumber's recIds are over 15 digits
 			id += 4_000_000_000_000_000_000
 		}
-		writeJSON(w, 200, meliAnswer(strconv.FormatInt(id, 10), 1, "Ok"))
+		writeJSON(x, 200, meliAnswer(strconv.FormatInt(id, 10), 1, "Ok"))
 		s.delivered(rec)
 	}
 }

@@ -14,45 +14,47 @@ func NewParsianWebco(opts ...Option) *Server {
 	return newServer("parsianwebco", serveParsianWebco, append([]Option{WithAPIKey(ParsianWebcoToken)}, opts...))
 }
 
-func serveParsianWebco(s *Server, w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/webservice-send-sms/send" {
-		http.NotFound(w, r)
+func serveParsianWebco(s *Server, x exchange) {
+	if x.Path() != "/webservice-send-sms/send" {
+		notFound(x)
 		return
 	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
+	if x.Method() != http.MethodPost {
+		x.SetHeader("Allow", "POST")
+		httpError(x, "405 method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "400 bad request", http.StatusBadRequest)
+	if !x.ParseForm() {
+		httpError(x, "400 bad request", http.StatusBadRequest)
 		return
 	}
-	token := r.PostForm.Get("token")
+	token := x.PostForm("token")
 	if token == "" || (!s.anyKey && token != s.key) {
-		writeJSON(w, 200, `{"status":401,"message":"token is not valid"}`)
+		writeJSON(x, 200, `{"status":401,"message":"token is not valid"}`)
 		return
 	}
-	rec := Received{Method: r.Method, Path: r.URL.Path, APIKey: token, Receptor: r.PostForm.Get("Receiver"),
-		Template: r.PostForm.Get("TemplateID")}
-	if v := r.PostForm.Get("MessageVars"); v != "" {
+	rec := Received{Method: x.Method(), Path: x.Path(), APIKey: token, Receptor: x.PostForm("Receiver"),
+		Template: x.PostForm("TemplateID")}
+	if v := x.PostForm("MessageVars"); v != "" {
 		rec.Vars = strings.Split(v, ",")
 	}
 	if rec.Template == "" || !validMobile(rec.Receptor) {
-		writeJSON(w, 200, `{"status":100,"message":"bad TemplateID or Receiver"}`)
+		writeJSON(x, 200, `{"status":100,"message":"bad TemplateID or Receiver"}`)
 		return
 	}
 	s.record(rec)
-	s.hold(r.Context())
+	if !s.hold(x) {
+		return
+	}
 	switch s.Behavior() {
 	case Reject:
-		writeJSON(w, 200, `{"status":100}`)
+		writeJSON(x, 200, `{"status":100}`)
 	case ServerError:
-		serverError(w)
+		serverError(x)
 	case Malformed:
-		malformed(w)
+		malformed(x)
 	default:
-		writeJSON(w, 200, `{"status":200,"message":"sent"}`)
+		writeJSON(x, 200, `{"status":200,"message":"sent"}`)
 		s.delivered(rec)
 	}
 }
