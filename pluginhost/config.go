@@ -71,8 +71,10 @@ type Config struct {
 	// PollInterval is how often PluginsDir is checked for changed modules
 	// (default 1s; negative disables reloading).
 	PollInterval time.Duration
-	// Transport makes the provider requests (default: a net/http transport
-	// owned by the Host). Tests and benchmarks may pass an in-process one.
+	// Transport, when set, makes the provider requests through net/http
+	// (tests and benchmarks pass an in-process one). By default the Host
+	// uses fasthttp's client, or net/http's when HTTPS_PROXY or HTTP_PROXY
+	// is set.
 	Transport http.RoundTripper
 
 	// limit forces a per-call limit mechanism (tests and benchmarks only).

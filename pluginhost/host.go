@@ -23,7 +23,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -43,8 +42,7 @@ type Host struct {
 	cfg    Config
 	log    *slog.Logger
 	eng    *engines
-	client *http.Client
-	owned  *http.Transport // closed on Close when the Host made it
+	caller caller // makes the provider requests
 	stats  counters
 
 	active atomic.Pointer[module]
@@ -117,16 +115,7 @@ func Open(ctx context.Context, cfg Config) (*Host, error) {
 		cache = c
 	}
 	h.eng = newEngines(cache, cfg.MemoryLimitPages, h.log)
-	transport := cfg.Transport
-	if transport == nil {
-		h.owned = newTransport()
-		transport = h.owned
-	}
-	h.client = &http.Client{
-		Transport: transport,
-		// A redirect could lead anywhere: the plugin sees the 3xx instead.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	h.caller = newCaller(cfg, &h.stats)
 	m, err := h.openService(ctx)
 	if err != nil {
 		_ = h.eng.close(ctx)
@@ -276,9 +265,7 @@ func (h *Host) Close(ctx context.Context) error {
 		}
 	}
 	err := h.eng.close(context.WithoutCancel(ctx))
-	if h.owned != nil {
-		h.owned.CloseIdleConnections()
-	}
+	h.caller.close()
 	return err
 }
 
@@ -341,12 +328,12 @@ func (h *Host) send(ctx context.Context, msg chelseru.SMS) (chelseru.SMSResult, 
 			err = h.pluginFailure(m, &pluginError{msg: fmt.Sprintf("plugin asked for more than %d requests in one send", MaxSteps)})
 			break
 		}
-		req, berr := buildRequest(ctx, m.hosts, action.Request)
+		u, berr := checkRequest(m.hosts, action.Request)
 		if berr != nil {
 			err = h.pluginFailure(m, berr)
 			break
 		}
-		resp, rerr := h.roundTrip(ctx, req, h.cfg.MaxResponseBytes)
+		resp, rerr := h.caller.call(ctx, action.Request, u)
 		if rerr != nil {
 			err = rerr
 			break

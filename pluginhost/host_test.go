@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -451,5 +452,65 @@ func TestDiskCache(t *testing.T) {
 	entries, err := os.ReadDir(filepath.Join(dir, "wasm-cache"))
 	if err != nil || len(entries) == 0 {
 		t.Fatalf("no compilation cache written: %v", err)
+	}
+}
+
+// TestCallers runs the provider round trip through both callers: fasthttp's
+// (the default) and net/http's (Config.Transport, or a proxy in the
+// environment). Each answers, caps the body, never follows a redirect and
+// times out.
+func TestCallers(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		transport http.RoundTripper
+	}{
+		{"fasthttp", nil},
+		{"net-http", http.DefaultTransport.(*http.Transport).Clone()},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var elsewhere atomic.Int64
+			other := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { elsewhere.Add(1) }))
+			defer other.Close()
+			var mode atomic.Int32 // 0 answer, 1 redirect, 2 hang
+			release := make(chan struct{})
+			p := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch mode.Load() {
+				case 1:
+					http.Redirect(w, r, other.URL+"/v1/"+testKey+"/send", http.StatusFound)
+				case 2:
+					select {
+					case <-release:
+					case <-r.Context().Done():
+					}
+				default:
+					if r.Header.Get("User-Agent") != "chelseru" {
+						w.WriteHeader(400)
+						return
+					}
+					_, _ = io.WriteString(w, "id-"+c.name)
+				}
+			}))
+			defer p.Close()
+			defer close(release)
+			cfg := testplugConfig(t, p.URL)
+			cfg.Transport = c.transport
+			cfg.Timeout = 300 * time.Millisecond
+			h, _ := open(t, cfg)
+
+			res, err := h.Send(context.Background(), chelseru.SMS{To: "09121234567", Text: "http"})
+			if err != nil || res.MessageID != "id-"+c.name {
+				t.Fatalf("Send = %+v, %v", res, err)
+			}
+			mode.Store(1)
+			_, err = h.Send(context.Background(), chelseru.SMS{To: "09121234567", Text: "http"})
+			if se := smsError(t, err, chelseru.SMSTemporary); se.Code != "302" || elsewhere.Load() != 0 {
+				t.Errorf("redirect: %v, %d requests elsewhere", err, elsewhere.Load())
+			}
+			mode.Store(2)
+			_, err = h.Send(context.Background(), chelseru.SMS{To: "09121234567", Text: "http"})
+			smsError(t, err, chelseru.SMSTimeout)
+			mode.Store(0)
+			sendOK(t, h, "http")
+		})
 	}
 }

@@ -1,18 +1,14 @@
 package pluginhost
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
-	"github.com/chelseru/chelseru"
 	"github.com/chelseru/chelseru/sdk/abi"
 )
 
@@ -124,10 +120,10 @@ var forbiddenHeaders = map[string]bool{
 	"Proxy-Authorization": true,
 }
 
-// buildRequest checks a plugin's request against the allowlist and limits
-// and turns it into an *http.Request. Errors are plugin errors and never
-// contain the URL (a provider may keep its API key in the path).
-func buildRequest(ctx context.Context, hosts allowlist, q *abi.Request) (*http.Request, error) {
+// checkRequest checks a plugin's request against the allowlist and limits
+// and returns its parsed URL. Errors are plugin errors and never contain the
+// URL (a provider may keep its API key in the path).
+func checkRequest(hosts allowlist, q *abi.Request) (*url.URL, error) {
 	switch q.Method {
 	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
 	default:
@@ -147,16 +143,6 @@ func buildRequest(ctx context.Context, hosts allowlist, q *abi.Request) (*http.R
 	if len(q.Headers) > maxRequestHeaders {
 		return nil, &pluginError{msg: fmt.Sprintf("request has more than %d headers", maxRequestHeaders)}
 	}
-	var body io.Reader
-	if q.Body != "" {
-		body = strings.NewReader(q.Body)
-	}
-	req, err := http.NewRequestWithContext(ctx, q.Method, "http://placeholder/", body)
-	if err != nil {
-		return nil, &pluginError{msg: "request cannot be built"}
-	}
-	req.URL = u
-	req.Host = u.Host
 	for _, h := range q.Headers {
 		name := http.CanonicalHeaderKey(h.Name)
 		if !validHeaderName(name) || strings.ContainsAny(h.Value, "\r\n\x00") || len(h.Value) > maxHeaderValue {
@@ -165,12 +151,8 @@ func buildRequest(ctx context.Context, hosts allowlist, q *abi.Request) (*http.R
 		if forbiddenHeaders[name] {
 			return nil, &pluginError{msg: fmt.Sprintf("request header %s is set by the host", name)}
 		}
-		req.Header.Add(name, h.Value)
 	}
-	if req.Header.Get("User-Agent") == "" {
-		req.Header.Set("User-Agent", "chelseru")
-	}
-	return req, nil
+	return u, nil
 }
 
 func validHeaderName(s string) bool {
@@ -184,89 +166,4 @@ func validHeaderName(s string) bool {
 		}
 	}
 	return true
-}
-
-// errSendTimeout is the cause of a send's context when Config.Timeout passed.
-var errSendTimeout = errors.New("send exceeded SMS.TIMEOUT")
-
-// roundTrip makes the request and reads at most maxBody bytes of the answer.
-// Failures are *chelseru.SMSError: SMSTimeout when the send's deadline
-// passed, SMSTemporary otherwise. The URL is never part of an error.
-func (h *Host) roundTrip(ctx context.Context, req *http.Request, maxBody int64) (abi.Response, error) {
-	start := time.Now()
-	resp, err := h.client.Do(req)
-	if err != nil {
-		return abi.Response{}, h.transportError(ctx, "provider request failed", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return abi.Response{}, h.transportError(ctx, "reading the provider response failed", err)
-	}
-	if int64(len(body)) > maxBody {
-		return abi.Response{}, &chelseru.SMSError{Class: chelseru.SMSTemporary, Code: "response_too_large",
-			Text: "the provider's response was too large",
-			Err:  fmt.Errorf("provider response over %d bytes (status %d)", maxBody, resp.StatusCode)}
-	}
-	h.stats.httpRequests.Add(1)
-	h.stats.httpNanos.Add(int64(time.Since(start)))
-	out := abi.Response{Status: resp.StatusCode, Body: string(body)}
-	names := make([]string, 0, len(resp.Header))
-	for k := range resp.Header {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	for _, k := range names {
-		for _, v := range resp.Header[k] {
-			if len(out.Headers) == maxResponseHeaders {
-				break
-			}
-			out.Headers = append(out.Headers, abi.Header{Name: k, Value: truncate(v, maxHeaderValue)})
-		}
-	}
-	return out, nil
-}
-
-// transportError classifies a failed round trip, dropping the URL that
-// net/http puts into its errors.
-func (h *Host) transportError(ctx context.Context, what string, err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	if ctx.Err() != nil {
-		return &chelseru.SMSError{Class: chelseru.SMSTimeout, Text: "the provider did not answer in time",
-			Err: fmt.Errorf("%s: %w", what, context.Cause(ctx))}
-	}
-	return &chelseru.SMSError{Class: chelseru.SMSTemporary, Code: "unreachable", Text: "the provider could not be reached",
-		Err: fmt.Errorf("%s: %w", what, err)}
-}
-
-// Connection limits of the default provider transport. Sends are not
-// bounded by the instance pool (an instance is released during the round
-// trip), so the idle pool per host must cover the sends in flight at once:
-// with 32 idle connections per host, a load test of 64 concurrent sends
-// closed and redialled a connection on most sends (17k sockets in
-// TIME_WAIT, ~7% of the server's CPU in dials). MaxConnsPerHost bounds what
-// a burst can open towards one provider; sends over it wait for a
-// connection, within SMS.TIMEOUT.
-const (
-	maxIdleConnsPerHost = 256
-	maxConnsPerHost     = 512
-)
-
-// newTransport is the default transport for provider requests.
-func newTransport() *http.Transport {
-	return &http.Transport{
-		Proxy:                  http.ProxyFromEnvironment,
-		DialContext:            (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:      true,
-		MaxIdleConns:           2 * maxIdleConnsPerHost,
-		MaxIdleConnsPerHost:    maxIdleConnsPerHost,
-		MaxConnsPerHost:        maxConnsPerHost,
-		IdleConnTimeout:        90 * time.Second,
-		TLSHandshakeTimeout:    5 * time.Second,
-		ExpectContinueTimeout:  time.Second,
-		MaxResponseHeaderBytes: 64 << 10,
-	}
 }

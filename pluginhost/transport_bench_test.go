@@ -15,9 +15,9 @@ import (
 
 // BenchmarkProviderRoundTrip weighs the host's side of one provider round
 // trip (a Kavenegar verify/lookup POST to the local fake over loopback,
-// answer read in full) with the provider transport (net/http, newTransport)
-// against fasthttp's client, serial and from GOMAXPROCS goroutines. It
-// decided that the host keeps net/http (docs/plugin-abi.md § 10).
+// answer read in full) with net/http's client (newTransport, used behind a
+// proxy) against fasthttp's (the default caller), serial and from
+// GOMAXPROCS goroutines (docs/plugin-abi.md § 10).
 func BenchmarkProviderRoundTrip(b *testing.B) {
 	srv := fakeprovider.NewKavenegar()
 	defer srv.Close()
