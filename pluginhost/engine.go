@@ -25,6 +25,7 @@ type engines struct {
 	cache  wazero.CompilationCache // nil: no disk cache
 	pages  uint32
 	logger *slog.Logger
+	paths  pathCache // json_extract's decoded paths
 
 	mu     sync.Mutex
 	byMode map[limitMode]wazero.Runtime
@@ -64,6 +65,12 @@ func (e *engines) runtime(ctx context.Context, mode limitMode) (wazero.Runtime, 
 		WithGoModuleFunction(api.GoModuleFunc(e.hostLog), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, nil).
 		WithParameterNames("level", "ptr", "len").
 		Export(abi.ImportLog).
+		NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(e.hostJSONExtract),
+			[]api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+			[]api.ValueType{api.ValueTypeI32}).
+		WithParameterNames("doc", "doc_len", "paths", "paths_len", "out", "out_len").
+		Export(abi.ImportJSONExtract).
 		Instantiate(ctx)
 	if err != nil {
 		_ = rt.Close(ctx)

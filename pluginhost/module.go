@@ -213,7 +213,7 @@ func checkModule(c wazero.CompiledModule, mode limitMode) error {
 		mod, name, _ := def.Import()
 		switch {
 		case mod == "wasi_snapshot_preview1":
-		case mod == abi.HostModule && name == abi.ImportLog:
+		case mod == abi.HostModule && (name == abi.ImportLog || name == abi.ImportJSONExtract):
 		default:
 			return fmt.Errorf("module imports %s.%s, which the host does not offer", mod, name)
 		}

@@ -146,7 +146,7 @@ func (p *Plugin) Send(m abi.Message) abi.Action {
 		for i, v := range m.Vars {
 			b = provider.AppendForm(b, tokenFields[i], v)
 		}
-		b = provider.AppendForm(b, "template", strconv.FormatInt(m.TemplateID, 10))
+		b = provider.AppendFormInt(b, "template", m.TemplateID)
 		url, state = p.lookupURL, stateLookup
 	} else {
 		if m.Text == "" {

@@ -74,6 +74,7 @@ type Plugin struct {
 	sendURL     string
 	templateURL string
 	configured  bool
+	auth        []byte // "username=…&password=…", form-encoded once by Configure
 	buf         []byte
 }
 
@@ -115,6 +116,7 @@ func (p *Plugin) Configure(settings map[string]string) error {
 		return err
 	}
 	p.username, p.password = user, pass
+	p.auth = provider.AppendForm(provider.AppendForm(nil, "username", user), "password", pass)
 	p.from = strings.TrimSpace(settings[SettingFrom])
 	p.sendURL = base + "/api/SendSMS/SendSMS"
 	p.templateURL = base + "/api/SendSMS/BaseServiceNumber"
@@ -130,9 +132,7 @@ func (p *Plugin) Send(m abi.Message) abi.Action {
 	if m.To == "" {
 		return provider.Fail(abi.ClassBadRequest, "to", "no receiver")
 	}
-	b := p.buf[:0]
-	b = provider.AppendForm(b, "username", p.username)
-	b = provider.AppendForm(b, "password", p.password)
+	b := append(p.buf[:0], p.auth...)
 	b = provider.AppendForm(b, "to", m.To)
 	var url, state string
 	if m.TemplateID != 0 || len(m.Vars) > 0 {
@@ -144,8 +144,8 @@ func (p *Plugin) Send(m abi.Message) abi.Action {
 				return provider.Fail(abi.ClassBadRequest, "text", "a template variable contains ';', Meli Payamak's separator")
 			}
 		}
-		b = provider.AppendForm(b, "bodyId", strconv.FormatInt(m.TemplateID, 10))
-		b = provider.AppendForm(b, "text", strings.Join(m.Vars, ";"))
+		b = provider.AppendFormInt(b, "bodyId", m.TemplateID)
+		b = provider.AppendFormJoined(b, "text", m.Vars, ";")
 		url, state = p.templateURL, stateTemplate
 	} else {
 		switch {

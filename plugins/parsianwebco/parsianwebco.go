@@ -70,6 +70,7 @@ type Plugin struct {
 	apiKey     string
 	sendURL    string
 	configured bool
+	auth       []byte // "token=…", form-encoded once by Configure
 	buf        []byte
 }
 
@@ -105,6 +106,7 @@ func (p *Plugin) Configure(settings map[string]string) error {
 		return err
 	}
 	p.apiKey = key
+	p.auth = provider.AppendForm(nil, "token", key)
 	p.sendURL = base + "/webservice-send-sms/send"
 	p.configured = true
 	return nil
@@ -126,10 +128,9 @@ func (p *Plugin) Send(m abi.Message) abi.Action {
 			return provider.Fail(abi.ClassBadRequest, "MessageVars", "a template variable contains ',', Parsian Webco's separator")
 		}
 	}
-	b := p.buf[:0]
-	b = provider.AppendForm(b, "token", p.apiKey)
-	b = provider.AppendForm(b, "TemplateID", strconv.FormatInt(m.TemplateID, 10))
-	b = provider.AppendForm(b, "MessageVars", strings.Join(m.Vars, Separator))
+	b := append(p.buf[:0], p.auth...)
+	b = provider.AppendFormInt(b, "TemplateID", m.TemplateID)
+	b = provider.AppendFormJoined(b, "MessageVars", m.Vars, Separator)
 	b = provider.AppendForm(b, "Receiver", m.To)
 	b = provider.AppendForm(b, "delay", "1")
 	p.buf = b

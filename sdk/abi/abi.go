@@ -25,6 +25,10 @@ const HostModule = "chelseru"
 // Names of the functions the host offers under HostModule.
 const (
 	ImportLog = "log" // (level i32, ptr i32, len i32): one line to the server log
+	// ImportJSONExtract runs sdk/jsonlite's Extract natively over a document
+	// in guest memory: (doc, doc_len, paths, paths_len, out, out_len i32) ->
+	// i32, 0 when done (docs/plugin-abi.md § 6).
+	ImportJSONExtract = "json_extract"
 )
 
 // Log levels for ImportLog.

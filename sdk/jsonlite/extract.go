@@ -8,17 +8,8 @@ import (
 // MaxPaths is the most paths one Extract call looks for.
 const MaxPaths = 64
 
-// Extract validates doc exactly as Parse does and, in the same single pass,
-// finds the value at each of paths (object keys and decimal array indexes,
-// as in Get): found[i] receives the value at paths[i], or the zero Value
-// when there is none; when an object repeats a key the last one wins. It
-// returns the document's root value.
-//
-// Extract reads every byte once, where Parse followed by several Get calls
-// skips over the same values again for each Get: in a wasm guest, where a
-// byte costs several nanoseconds, that is the difference that matters. At
-// most MaxPaths paths; found must be at least as long as paths.
-func Extract(doc []byte, paths [][]string, found []Value) (Value, error) {
+// extract is Extract in Go, wherever it runs.
+func extract(doc []byte, paths [][]string, found []Value) (Value, error) {
 	if len(paths) > MaxPaths || len(found) < len(paths) {
 		return Value{}, &SyntaxError{Msg: "Extract needs at most 64 paths and a found slice as long as paths"}
 	}

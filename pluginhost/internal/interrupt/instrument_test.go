@@ -24,14 +24,14 @@ func compile(t testing.TB, rt wazero.Runtime, b []byte) wazero.CompiledModule {
 	return cm
 }
 
-// countLoops counts loop instructions in every function body of b using the package's own walker.
-func countLoops(t *testing.T, b []byte) int {
+// countLoops counts loop instructions in every function body of b using the package's own walker,
+// and the functions that call outside their loops (entry checks).
+func countLoops(t *testing.T, b []byte) (loops, entries int) {
 	t.Helper()
 	sections, err := splitSections(b[len(header):])
 	if err != nil {
 		t.Fatal(err)
 	}
-	total := 0
 	for _, s := range sections {
 		if s.id != secCode {
 			continue
@@ -50,14 +50,21 @@ func countLoops(t *testing.T, b []byte) int {
 				_, _ = cr.u32()
 				_, _ = cr.byte1()
 			}
-			_, loops, err := rewriteBody(nil, code[cr.pos:], nil)
+			_, n, err := rewriteBody(nil, code[cr.pos:], nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			total += loops
+			loops += n
+			calls, err := callsOutsideLoops(code[cr.pos:])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if calls {
+				entries++
+			}
 		}
 	}
-	return total
+	return loops, entries
 }
 
 func TestInstrumentHandModulesCompile(t *testing.T) {
@@ -69,8 +76,9 @@ func TestInstrumentHandModulesCompile(t *testing.T) {
 			in := tc.build()
 			orig := bytes.Clone(in)
 			compile(t, rt, in)
-			if got := countLoops(t, in); got != tc.loops {
-				t.Fatalf("input has %d loops, want %d", got, tc.loops)
+			loops, entries := countLoops(t, in)
+			if loops != tc.loops {
+				t.Fatalf("input has %d loops, want %d", loops, tc.loops)
 			}
 			out, err := Instrument(in)
 			if err != nil {
@@ -81,10 +89,14 @@ func TestInstrumentHandModulesCompile(t *testing.T) {
 			}
 			cm := compile(t, rt, out)
 			defer cm.Close(ctx)
-			// Every function entry and every loop gains exactly one check.
+			// Every loop, and the entry of every function that calls outside its loops, gains
+			// exactly one check.
 			idx := flagIndexOf(t, out)
 			check := checkSequence(idx, idx+1)
-			if got, want := bytes.Count(out, check), tc.funcs+tc.loops; got != want {
+			if entries > tc.funcs {
+				t.Fatalf("%d functions call outside their loops, of %d", entries, tc.funcs)
+			}
+			if got, want := bytes.Count(out, check), entries+tc.loops; got != want {
 				t.Errorf("found %d check sequences, want %d", got, want)
 			}
 			// Original exports survive.
@@ -141,7 +153,8 @@ func TestInstrumentExactBytes(t *testing.T) {
 		sec(5, vec([]byte{0x00, 0x00})),
 		sec(6, vec([]byte{i32, 0x01, 0x41, 0x00, 0x0B}, []byte{i32, 0x01, 0x41, 0x80, 0x80, 0x01, 0x0B})),
 		sec(7, vec(export("spin", kindFunc, 0), export(GlobalName, kindGlobal, 0))),
-		sec(10, vec(fn(noLocals, cat(check, []byte{0x03, 0x40}, check, []byte{0x0C, 0x00, 0x0B, 0x0B})...))),
+		// No check at the entry: the function makes no call outside its loop.
+		sec(10, vec(fn(noLocals, cat([]byte{0x03, 0x40}, check, []byte{0x0C, 0x00, 0x0B, 0x0B})...))),
 	)
 	if !bytes.Equal(out, want) {
 		t.Fatalf("Instrument(spin) =\n% X\nwant\n% X", out, want)
@@ -253,11 +266,11 @@ func TestFlagStopsWithinCheckInterval(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "unreachable") {
 		t.Fatalf("count with flag 1: %v, want an unreachable trap", err)
 	}
-	// The countdown starts at CheckInterval; the function entry takes one check and each loop
-	// iteration one, so it reaches zero at the head of iteration CheckInterval-1, after
-	// CheckInterval-2 complete iterations.
-	if got := m.ExportedGlobal("n").Get(); got != CheckInterval-2 {
-		t.Fatalf("loop ran %d iterations, want %d", got, CheckInterval-2)
+	// The countdown starts at CheckInterval; the function makes no call, so its entry has no
+	// check, and each loop iteration takes one: it reaches zero at the head of iteration
+	// CheckInterval, after CheckInterval-1 complete iterations.
+	if got := m.ExportedGlobal("n").Get(); got != CheckInterval-1 {
+		t.Fatalf("loop ran %d iterations, want %d", got, CheckInterval-1)
 	}
 }
 
@@ -547,5 +560,42 @@ func TestLEB(t *testing.T) {
 		if got, err := r.u32(); err != nil || got != v || r.remaining() != 0 {
 			t.Errorf("round trip %d: got %d, %v", v, got, err)
 		}
+	}
+}
+
+// TestCallsOutsideLoops: a function needs a check at its entry exactly when control can reach a
+// call without passing the head of an enclosing loop.
+func TestCallsOutsideLoops(t *testing.T) {
+	const (
+		block, loop, if_, else_, end = 0x02, 0x03, 0x04, 0x05, 0x0B
+		empty, call, callIndirect    = 0x40, 0x10, 0x11
+		nop, i32c                    = 0x01, 0x41
+	)
+	tests := []struct {
+		name string
+		body []byte
+		want bool
+	}{
+		{"no call", []byte{nop, end}, false},
+		{"call at the top", []byte{call, 0x00, end}, true},
+		{"call in a loop", []byte{loop, empty, call, 0x00, end, end}, false},
+		{"call in a block in a loop", []byte{loop, empty, block, empty, call, 0x00, end, end, end}, false},
+		{"call in a block", []byte{block, empty, call, 0x00, end, end}, true},
+		{"call after a loop", []byte{loop, empty, end, call, 0x00, end}, true},
+		{"call in an else", []byte{i32c, 0x00, if_, empty, nop, else_, call, 0x00, end, end}, true},
+		{"indirect call in a loop", []byte{loop, empty, i32c, 0x00, callIndirect, 0x00, 0x00, end, end}, false},
+		{"indirect call at the top", []byte{i32c, 0x00, callIndirect, 0x00, 0x00, end}, true},
+		{"return_call at the top", []byte{0x12, 0x00, end}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := callsOutsideLoops(tt.body)
+			if err != nil || got != tt.want {
+				t.Fatalf("callsOutsideLoops = %v, %v; want %v", got, err, tt.want)
+			}
+		})
+	}
+	if _, err := callsOutsideLoops([]byte{loop, empty, nop}); err == nil {
+		t.Error("a body without its final end was accepted")
 	}
 }

@@ -161,8 +161,8 @@ func rewriteCode(body []byte, check []byte) ([]byte, error) {
 	return out, nil
 }
 
-// rewriteFunction copies the local declarations of one function body, inserts check at the entry and
-// rewrites the expression.
+// rewriteFunction copies the local declarations of one function body, inserts check at the entry
+// when the body calls outside its loops (callsOutsideLoops), and rewrites the expression.
 func rewriteFunction(dst, code, check []byte) ([]byte, error) {
 	r := reader{b: code}
 	groups, err := vecLen(&r)
@@ -187,7 +187,13 @@ func rewriteFunction(dst, code, check []byte) ([]byte, error) {
 		}
 	}
 	dst = append(dst, code[:r.pos]...)
-	dst = append(dst, check...)
+	entry, err := callsOutsideLoops(code[r.pos:])
+	if err != nil {
+		return nil, err
+	}
+	if entry {
+		dst = append(dst, check...)
+	}
 	dst, _, err = rewriteBody(dst, code[r.pos:], check)
 	return dst, err
 }

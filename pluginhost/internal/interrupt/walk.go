@@ -261,3 +261,57 @@ func skipFC(r *reader) error {
 	}
 	return fmt.Errorf("%w: 0xFC sub-opcode %d", ErrUnsupported, sub)
 }
+
+// Call opcodes: a call outside every loop is what makes a function need the check at its entry.
+const (
+	opCall               = 0x10
+	opCallIndirect       = 0x11
+	opReturnCall         = 0x12
+	opReturnCallIndirect = 0x13
+)
+
+// callsOutsideLoops reports whether the instruction sequence expr (a function body after its
+// locals) holds a call that is not nested in any loop. A function without one needs no check at its
+// entry: from the entry, control reaches a call only through the head of an enclosing loop, which
+// has its own check, and everything before that is forward branches, so it is bounded by the body's
+// size. Every path into a chain of calls, recursion included, therefore passes a check at least once
+// per call of such a function, and a function with a call outside its loops keeps its entry check.
+func callsOutsideLoops(expr []byte) (bool, error) {
+	r := reader{b: expr}
+	var loops []bool // per open block: whether it is a loop
+	inLoops := 0
+	for r.remaining() > 0 {
+		start := r.pos
+		op, _ := r.byte1()
+		var err error
+		switch {
+		case op == opBlock || op == opIf || op == opLoop:
+			err = skipBlockType(&r)
+			loops = append(loops, op == opLoop)
+			if op == opLoop {
+				inLoops++
+			}
+			if len(loops) > maxBlockDepth {
+				return false, fmt.Errorf("%w: blocks nested deeper than %d", ErrUnsupported, maxBlockDepth)
+			}
+		case op == opElse:
+		case op == opEnd:
+			if len(loops) == 0 {
+				return false, nil // the final end
+			}
+			if loops[len(loops)-1] {
+				inLoops--
+			}
+			loops = loops[:len(loops)-1]
+		default:
+			if inLoops == 0 && (op == opCall || op == opCallIndirect || op == opReturnCall || op == opReturnCallIndirect) {
+				return true, nil
+			}
+			err = skipImmediates(&r, op)
+		}
+		if err != nil {
+			return false, fmt.Errorf("opcode 0x%02X at body offset %d: %w", op, start, err)
+		}
+	}
+	return false, fmt.Errorf("%w: function body has no final end", ErrMalformed)
+}
