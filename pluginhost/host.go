@@ -339,6 +339,7 @@ func (h *Host) send(ctx context.Context, msg chelseru.SMS) (chelseru.SMSResult, 
 			break
 		}
 		resp.State = action.State
+		resp.Headers = m.headers.keep(resp.Headers)
 		action, err = h.step(ctx, m, func(b []byte) []byte { return abi.AppendResponse(b, &resp) }, true)
 	}
 	return chelseru.SMSResult{}, err

@@ -167,3 +167,38 @@ func validHeaderName(s string) bool {
 	}
 	return true
 }
+
+// headerFilter selects the response headers a plugin's manifest asks for
+// (ResponseHeaders): none by default, every one with "*".
+type headerFilter struct {
+	all   bool
+	names map[string]bool // canonical header names
+}
+
+func newHeaderFilter(names []string) headerFilter {
+	f := headerFilter{names: map[string]bool{}}
+	for _, n := range names {
+		if n == "*" {
+			f.all = true
+		}
+		f.names[http.CanonicalHeaderKey(n)] = true
+	}
+	return f
+}
+
+// keep returns the headers of hs f selects, reusing hs's array.
+func (f headerFilter) keep(hs []abi.Header) []abi.Header {
+	if f.all {
+		return hs
+	}
+	out := hs[:0]
+	for _, h := range hs {
+		if f.names[http.CanonicalHeaderKey(h.Name)] {
+			out = append(out, h)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}

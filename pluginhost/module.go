@@ -88,6 +88,7 @@ type module struct {
 	settings map[string]string
 	secrets  []string // values of secret settings (and their escaped forms), scrubbed from texts
 	hosts    allowlist
+	headers  headerFilter // the response headers the plugin reads
 	config   []byte // the encoded abi.Configure
 
 	idle  chan *instance // configured instances waiting for work
@@ -373,6 +374,7 @@ func (m *module) prepare(ctx context.Context, all map[string]string) error {
 		return err
 	}
 	m.settings, m.hosts = settings, hosts
+	m.headers = newHeaderFilter(m.manifest.ResponseHeaders)
 	m.secrets = secretValues(&m.manifest, settings)
 	m.config = abi.AppendConfigure(nil, &abi.Configure{Settings: settings})
 	in := m.first.Swap(nil)

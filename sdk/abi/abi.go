@@ -54,6 +54,10 @@ type Manifest struct {
 	// Hosts are the host names (optionally host:port) the plugin may have the
 	// host call. A setting named <NAME>_BASE_URL adds its host at configure time.
 	Hosts []string `json:"hosts,omitempty"`
+	// ResponseHeaders names the provider response headers the plugin reads
+	// (any case; "*" for all). The host hands the plugin only these: each
+	// header costs a Go guest ~0.7 µs to decode, and most plugins read none.
+	ResponseHeaders []string `json:"response_headers,omitempty"`
 }
 
 // Setting describes one SETTINGS key a plugin reads. Keys begin with the

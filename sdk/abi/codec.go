@@ -50,6 +50,10 @@ func AppendManifest(dst []byte, m *Manifest) []byte {
 		b = appendKey(b, "hosts", false)
 		b = appendStrings(b, m.Hosts)
 	}
+	if len(m.ResponseHeaders) > 0 {
+		b = appendKey(b, "response_headers", false)
+		b = appendStrings(b, m.ResponseHeaders)
+	}
 	return append(b, '}')
 }
 
@@ -99,6 +103,8 @@ func DecodeManifest(data []byte, m *Manifest) error {
 				m.Templates = r.boolean(false)
 			case "hosts":
 				m.Hosts = r.strings(nil)
+			case "response_headers":
+				m.ResponseHeaders = r.strings(nil)
 			default:
 				r.skip()
 			}
