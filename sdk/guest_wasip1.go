@@ -34,6 +34,9 @@ var (
 	// inBuf and their slices keep their backing arrays (see Plugin).
 	msgIn  abi.Message
 	respIn abi.Response
+	// actions encodes the outputs of send and response, reusing the
+	// encoding of a request's method, URL and headers from call to call.
+	actions abi.ActionEncoder
 )
 
 // The Go runtime in a wasm instance runs only while the host is inside one of
@@ -140,7 +143,7 @@ func exportSend(ptr, n uint32) uint64 {
 	}
 	a := plugin().Send(msgIn)
 	defer done()
-	return output(abi.AppendAction(outBuf[:0], &a))
+	return output(actions.Append(outBuf[:0], &a))
 }
 
 //go:wasmexport chelseru_response
@@ -150,7 +153,7 @@ func exportResponse(ptr, n uint32) uint64 {
 	}
 	a := plugin().Response(respIn)
 	defer done()
-	return output(abi.AppendAction(outBuf[:0], &a))
+	return output(actions.Append(outBuf[:0], &a))
 }
 
 //go:wasmimport chelseru log

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -43,6 +44,7 @@ func cmdServe(args []string, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg.Log, stderr)
+	tuneGC()
 	if stopProfile, err := startCPUProfile(os.Getenv(envCPUProfile)); err != nil {
 		return err
 	} else {
@@ -242,6 +244,20 @@ func unwrapOp(err error) error {
 		return oe.Err
 	}
 	return err
+}
+
+// defaultGOGC is the server's GC target percentage unless GOGC is set. The
+// live heap is small (tens of MiB: Badger's caches are sized for an edge
+// box) and request handling allocates fast, so Go's default of 100 spent
+// ~6% of the CPU under load marking the same small heap over and over; 400
+// marks a quarter as often for a heap that peaks at five times the live one.
+const defaultGOGC = 400
+
+// tuneGC applies defaultGOGC unless the operator set GOGC.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGOGC)
+	}
 }
 
 // envCPUProfile names a file to write a CPU profile of the whole run to (for

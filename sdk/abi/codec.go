@@ -252,6 +252,10 @@ func AppendMessage(dst []byte, m *Message) []byte {
 // DecodeMessage decodes a JSON Message into *m.
 func DecodeMessage(data []byte, m *Message) error {
 	*m = Message{}
+	if decodeMessageFast(data, m, nil, false) {
+		return nil
+	}
+	*m = Message{}
 	return decodeMessage(reader{data: data}, m, nil)
 }
 
@@ -262,6 +266,10 @@ func DecodeMessage(data []byte, m *Message) error {
 // much of a wasm guest's cost per call.
 func DecodeMessageView(data []byte, m *Message) error {
 	vars := m.Vars
+	*m = Message{}
+	if decodeMessageFast(data, m, vars, true) {
+		return nil
+	}
 	*m = Message{}
 	return decodeMessage(reader{data: data, view: true}, m, vars)
 }
@@ -408,6 +416,10 @@ func AppendResponse(dst []byte, p *Response) []byte {
 // body_len must equal the number of bytes after it.
 func DecodeResponse(data []byte, p *Response) error {
 	*p = Response{}
+	if decodeResponseFast(data, p, false) {
+		return nil
+	}
+	*p = Response{}
 	return decodeResponse(reader{data: data}, p, nil)
 }
 
@@ -417,6 +429,10 @@ func DecodeResponse(data []byte, p *Response) error {
 // copied, and Headers reuses the backing array of p.Headers.
 func DecodeResponseView(data []byte, p *Response) error {
 	hs := p.Headers
+	*p = Response{}
+	if decodeResponseFast(data, p, true) {
+		return nil
+	}
 	*p = Response{}
 	return decodeResponse(reader{data: data, view: true}, p, hs)
 }

@@ -361,8 +361,37 @@ func (v Value) Int() (int64, bool) {
 	if v.Kind() != Number {
 		return 0, false
 	}
+	if n, ok := smallInt(v.raw); ok {
+		return n, true
+	}
 	n, err := strconv.ParseInt(string(v.raw), 10, 64)
 	return n, err == nil
+}
+
+// smallInt parses a validated JSON number of at most 18 digits without a
+// fraction or exponent, with no allocation: the common case of Int, which
+// would otherwise convert the bytes to a string for strconv (an allocation,
+// in a wasm guest most of the call).
+func smallInt(raw []byte) (int64, bool) {
+	neg := len(raw) > 0 && raw[0] == '-'
+	digits := raw
+	if neg {
+		digits = raw[1:]
+	}
+	if len(digits) == 0 || len(digits) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 // Uint returns the value of a non-negative integer number that fits in a

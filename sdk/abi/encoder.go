@@ -1,0 +1,81 @@
+package abi
+
+import (
+	"strconv"
+	"unsafe"
+)
+
+// ActionEncoder encodes Actions exactly as AppendAction does, remembering
+// the encoding of the last request's method, URL and headers. A plugin asks
+// for the same endpoint with the same headers on nearly every send, and in
+// a wasm guest encoding them again (~0.7 µs) was a tenth of a send. The
+// remembered encoding is reused only when the method, the URL and every
+// header name and value are the very same strings (same bytes in memory,
+// which for immutable strings means the same contents). The zero value is
+// ready to use; an ActionEncoder is not safe for concurrent use.
+type ActionEncoder struct {
+	method, url string
+	headers     []Header // a copy of the last headers (string headers only)
+	prefix      []byte   // {"request":{"method":…,"url":…[,"headers":[…]]
+}
+
+// Append appends a to dst, as AppendAction.
+func (e *ActionEncoder) Append(dst []byte, a *Action) []byte {
+	q := a.Request
+	if q == nil {
+		return AppendAction(dst, a)
+	}
+	if !e.same(q) {
+		e.remember(q)
+	}
+	b := append(dst, e.prefix...)
+	if q.Body != "" {
+		b = appendKey(b, "body_len", false)
+		b = strconv.AppendInt(b, int64(len(q.Body)), 10)
+	}
+	b = append(b, '}')
+	if a.State != "" {
+		b = appendKey(b, "state", false)
+		b = appendString(b, a.State)
+	}
+	if a.Result != nil {
+		b = appendKey(b, "result", false)
+		b = AppendResult(b, a.Result)
+	}
+	b = append(b, '}')
+	return append(b, q.Body...)
+}
+
+func sameString(a, b string) bool {
+	return len(a) == len(b) && unsafe.StringData(a) == unsafe.StringData(b)
+}
+
+// same reports whether q's method, URL and headers are the remembered ones.
+func (e *ActionEncoder) same(q *Request) bool {
+	if e.prefix == nil || !sameString(q.Method, e.method) || !sameString(q.URL, e.url) || len(q.Headers) != len(e.headers) {
+		return false
+	}
+	for i, h := range q.Headers {
+		if !sameString(h.Name, e.headers[i].Name) || !sameString(h.Value, e.headers[i].Value) {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *ActionEncoder) remember(q *Request) {
+	e.method, e.url = q.Method, q.URL
+	e.headers = append(e.headers[:0], q.Headers...)
+	b := append(e.prefix[:0], '{')
+	b = appendKey(b, "request", true)
+	b = append(b, '{')
+	b = appendKey(b, "method", true)
+	b = appendString(b, q.Method)
+	b = appendKey(b, "url", false)
+	b = appendString(b, q.URL)
+	if len(q.Headers) > 0 {
+		b = appendKey(b, "headers", false)
+		b = appendHeaders(b, q.Headers)
+	}
+	e.prefix = b
+}
