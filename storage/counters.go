@@ -41,8 +41,10 @@ type counters struct {
 	db  *DB
 	max int
 
-	mu sync.Mutex
-	m  map[string]*counter
+	mu      sync.Mutex
+	m       map[string]*counter
+	present *presence     // windows that may be in Badger but not in m
+	scanned chan struct{} // closed when scanPresence has returned
 
 	// flushMu serialises flushes (the timer's, Close's, Backup's and a full
 	// cache's), so an entry is never dropped while its write is in flight.
@@ -52,7 +54,8 @@ type counters struct {
 }
 
 func newCounters(db *DB, maxEntries int) *counters {
-	return &counters{db: db, max: maxEntries, m: make(map[string]*counter), stop: make(chan struct{}), done: make(chan struct{})}
+	return &counters{db: db, max: maxEntries, m: make(map[string]*counter), present: newPresence(time.Now()),
+		scanned: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
 // run flushes every interval until close.
@@ -76,6 +79,7 @@ func (c *counters) run(interval time.Duration) {
 func (c *counters) close() error {
 	close(c.stop)
 	<-c.done
+	<-c.scanned
 	return c.flush(false)
 }
 
@@ -83,8 +87,9 @@ func (c *counters) close() error {
 func (c *counters) load(ws []*window) (map[string]uint64, error) {
 	var missing []*window
 	c.mu.Lock()
+	now := time.Now()
 	for _, w := range ws {
-		if _, ok := c.m[string(w.key)]; !ok {
+		if _, ok := c.m[string(w.key)]; !ok && !c.present.absent(string(w.key), w.span, now) {
 			missing = append(missing, w)
 		}
 	}
@@ -168,11 +173,13 @@ func (c *counters) flush(evict bool) error {
 		switch {
 		case !now.Before(e.expires):
 			delete(c.m, k) // the window has ended: nothing to keep
+			c.present.add(k, now)
 		case e.dirty:
 			items = append(items, counterWrite{k, e.n, e.expires})
 			e.dirty = false
 		case evict:
 			delete(c.m, k)
+			c.present.add(k, now)
 		}
 	}
 	c.mu.Unlock()

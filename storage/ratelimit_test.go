@@ -180,6 +180,7 @@ func TestTakeSurvivesRestart(t *testing.T) {
 	db, err = Open(dir, Options{Logger: slog.New(slog.DiscardHandler), GCInterval: -1})
 	wantErr(t, err, nil)
 	defer db.Close()
+	<-db.counters.scanned // the window found at start-up is known to the filter
 	if wait, err := db.Take(ctx, now, l); err != nil || wait != 0 {
 		t.Fatalf("third take after restart: wait %v, err %v; want admitted", wait, err)
 	}
@@ -192,6 +193,7 @@ func TestTakeSurvivesRestart(t *testing.T) {
 // keeps at most a bounded number in memory and loses no count.
 func TestTakeCacheBound(t *testing.T) {
 	db := openTest(t, Options{MaxCachedCounters: 2})
+	<-db.counters.scanned // evicted windows are then found through the filter
 	now := time.Now()
 	for round := 0; round < 3; round++ {
 		for k := 0; k < 10; k++ {
@@ -212,5 +214,68 @@ func TestTakeCacheBound(t *testing.T) {
 	db.counters.mu.Unlock()
 	if n > 11 {
 		t.Errorf("%d windows cached, want the cache bounded", n)
+	}
+}
+
+// TestPresence: the filter answers "absent" only for windows it has never
+// seen, keeps a window for at least presencePeriod, never answers for longer
+// windows, and answers nothing before the start-up scan.
+func TestPresence(t *testing.T) {
+	now := time.Now()
+	p := newPresence(now)
+	if p.absent("rl/a", time.Hour, now) {
+		t.Fatal("absent before the start-up scan")
+	}
+	p.ready = true
+	if !p.absent("rl/a", time.Hour, now) {
+		t.Fatal("an unseen window is not absent")
+	}
+	p.add("rl/a", now)
+	if p.absent("rl/a", time.Hour, now) {
+		t.Fatal("an added window is absent")
+	}
+	if p.absent("rl/b", 2*presencePeriod, now) {
+		t.Fatal("a window longer than the period was answered")
+	}
+	later := now.Add(presencePeriod + time.Minute) // one rotation: still known
+	if p.absent("rl/a", time.Hour, later) {
+		t.Fatal("forgotten after one rotation")
+	}
+	if !p.absent("rl/a", time.Hour, later.Add(presencePeriod+time.Minute)) {
+		t.Fatal("still known after two rotations")
+	}
+	misses := 0
+	for i := 0; i < 10000; i++ {
+		p.add(fmt.Sprintf("rl/key-%d", i), now)
+	}
+	for i := 0; i < 10000; i++ {
+		if !p.absent(fmt.Sprintf("rl/other-%d", i), time.Hour, now) {
+			misses++
+		}
+	}
+	if misses > 10 {
+		t.Errorf("%d false positives in 10000", misses)
+	}
+}
+
+// TestTakeSkipsReadForNewWindows: after the start-up scan, a window never
+// stored is counted from zero without a Badger read, and a stored one is
+// still read.
+func TestTakeSkipsReadForNewWindows(t *testing.T) {
+	db := openTest(t, Options{})
+	<-db.counters.scanned
+	now := time.Now()
+	ws, err := windows(now, []chelseru.Limit{{Key: "new", Max: 1, Window: time.Hour}})
+	wantErr(t, err, nil)
+	db.counters.mu.Lock()
+	absent := db.counters.present.absent(string(ws[0].key), ws[0].span, now)
+	db.counters.mu.Unlock()
+	if !absent {
+		t.Fatal("a window never stored is not known to be absent")
+	}
+	found, err := db.counters.load(ws)
+	wantErr(t, err, nil)
+	if len(found) != 0 {
+		t.Fatalf("load found %v for a new window", found)
 	}
 }

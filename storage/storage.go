@@ -214,6 +214,7 @@ func Open(dir string, opts Options) (*DB, error) {
 	db.locks.seed = maphash.MakeSeed()
 	db.counters = newCounters(db, opts.MaxCachedCounters)
 	go db.counters.run(opts.CounterFlushInterval)
+	go db.counters.scanPresence()
 	if opts.GCInterval > 0 {
 		go db.gcLoop(opts.GCInterval)
 	} else {

@@ -29,6 +29,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -64,6 +65,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "chelseru-bench: %v\n", err)
 		return exitUsage
+	}
+	if opts.CPUProfile != "" {
+		f, err := os.Create(opts.CPUProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "chelseru-bench: -cpuprofile: %v\n", err)
+			return exitUsage
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			_ = f.Close()
+		}()
 	}
 	rep, err := runBench(ctx, opts, stderr)
 	if rep != nil {
@@ -109,6 +124,7 @@ type options struct {
 	Scenarios    []string
 	JSON         bool
 	JSONOut      string
+	CPUProfile   string // this process's CPU profile (the load tool and the in-process fake)
 	// ServerLogLevel is the server's LOG.LEVEL ("" = its default).
 	ServerLogLevel string
 	Strict         bool
@@ -129,6 +145,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.JSON, "json", false, "print JSON instead of Markdown")
 	fs.StringVar(&o.ServerLogLevel, "server-log-level", "", "the server's LOG.LEVEL (debug, info, warn, error); empty keeps its default")
 	fs.StringVar(&o.JSONOut, "json-out", "", "also write the JSON report to this file")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the load tool (with the in-process fake provider) to this file")
 	fs.BoolVar(&o.Strict, "strict", false, "exit 1 when a target is not met")
 	fs.BoolVar(&o.Verbose, "v", false, "log progress and the server's log on failure to stderr")
 	fs.Usage = func() {
