@@ -218,7 +218,7 @@ func (p *Plugin) parse(httpStatus int, body string) abi.Result {
 		if id.Kind() != jsonlite.Number && id.Kind() != jsonlite.String {
 			id = jsonlite.Value{}
 		}
-		return abi.Result{OK: true, MessageID: p.scrub(id.String())}
+		return abi.Result{OK: true, MessageID: p.scrub(jsonlite.StringIn(body, id))}
 	}
 	code := int(status)
 	if int64(code) != status { // out of int range on 32-bit guests

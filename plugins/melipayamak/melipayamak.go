@@ -198,7 +198,7 @@ func (p *Plugin) parse(httpStatus int, body string) abi.Result {
 	}
 	val := ""
 	if value.Kind() == jsonlite.String || value.Kind() == jsonlite.Number {
-		val = strings.TrimSpace(value.String())
+		val = strings.TrimSpace(jsonlite.StringIn(body, value))
 	}
 	if retStatus == 1 {
 		if isID(val) {

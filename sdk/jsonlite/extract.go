@@ -108,3 +108,24 @@ func (x *extractor) capture(mask uint64, pos int, v Value) {
 		}
 	}
 }
+
+// StringIn returns what v.String() returns, as a substring of doc when v
+// was found in doc by ExtractString or ParseString and holds no escapes:
+// doc is an immutable string, so sharing its memory is safe, and the copy
+// String makes (an allocation, in a wasm guest ~150 ns) is saved.
+func StringIn(doc string, v Value) string {
+	if len(v.raw) == 0 || len(doc) == 0 {
+		return v.String()
+	}
+	off := int(uintptr(unsafe.Pointer(unsafe.SliceData(v.raw))) - uintptr(unsafe.Pointer(unsafe.StringData(doc))))
+	if off < 0 || off+len(v.raw) > len(doc) {
+		return v.String()
+	}
+	if v.Kind() != String {
+		return doc[off : off+len(v.raw)]
+	}
+	if indexByte(v.raw[1:len(v.raw)-1], '\\') >= 0 {
+		return v.String()
+	}
+	return doc[off+1 : off+len(v.raw)-1]
+}

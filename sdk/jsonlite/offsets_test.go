@@ -87,3 +87,22 @@ func FuzzDecodePaths(f *testing.F) {
 		}
 	})
 }
+
+// TestStringIn: the same text as String, shared with doc when it can be.
+func TestStringIn(t *testing.T) {
+	doc := `{"id":8792343,"s":"plain","e":"a\"b","u":"کد","n":null,"t":true}`
+	paths := [][]string{{"id"}, {"s"}, {"e"}, {"u"}, {"n"}, {"t"}, {"missing"}}
+	found := make([]Value, len(paths))
+	if _, err := ExtractString(doc, paths, found); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range found {
+		if got, want := StringIn(doc, v), v.String(); got != want {
+			t.Errorf("path %q: StringIn %q, String %q", paths[i], got, want)
+		}
+	}
+	other := `{"id":1}`
+	if got := StringIn(other, found[1]); got != "plain" {
+		t.Errorf("a value from another document: %q", got)
+	}
+}
