@@ -27,7 +27,7 @@ import (
 type caller interface {
 	// call makes q (already checked: checkRequest returned u) and reads at
 	// most Config.MaxResponseBytes of the answer.
-	call(ctx context.Context, q *abi.Request, u *url.URL) (abi.Response, error)
+	call(ctx context.Context, q *abi.Request, u *checkedURL) (abi.Response, error)
 	// close drops idle connections.
 	close()
 }
@@ -112,14 +112,14 @@ func newFastCaller(cfg Config, st *counters) *fastCaller {
 
 func (f *fastCaller) close() { f.c.CloseIdleConnections() }
 
-func (f *fastCaller) call(ctx context.Context, q *abi.Request, u *url.URL) (abi.Response, error) {
+func (f *fastCaller) call(ctx context.Context, q *abi.Request, u *checkedURL) (abi.Response, error) {
 	start := time.Now()
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	// The URI is rebuilt from the parts checkRequest checked, so fasthttp's
+	// The URI was rebuilt from the parts checkRequest checked, so fasthttp's
 	// parser cannot read another host out of it.
-	req.SetRequestURI(u.Scheme + "://" + u.Host + u.RequestURI())
+	req.SetRequestURI(u.uri)
 	req.Header.SetMethod(q.Method)
 	for _, h := range q.Headers {
 		req.Header.Add(h.Name, h.Value)
@@ -184,7 +184,7 @@ func (n *netCaller) close() {
 	}
 }
 
-func (n *netCaller) call(ctx context.Context, q *abi.Request, u *url.URL) (abi.Response, error) {
+func (n *netCaller) call(ctx context.Context, q *abi.Request, c *checkedURL) (abi.Response, error) {
 	var body io.Reader
 	if q.Body != "" {
 		body = strings.NewReader(q.Body)
@@ -193,7 +193,8 @@ func (n *netCaller) call(ctx context.Context, q *abi.Request, u *url.URL) (abi.R
 	if err != nil {
 		return abi.Response{}, &pluginError{msg: "request cannot be built"}
 	}
-	req.URL = u
+	u := *c.u // the checked URL is shared by sends: give net/http its own copy
+	req.URL = &u
 	req.Host = u.Host
 	for _, h := range q.Headers {
 		req.Header.Add(h.Name, h.Value)

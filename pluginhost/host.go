@@ -328,7 +328,7 @@ func (h *Host) send(ctx context.Context, msg chelseru.SMS) (chelseru.SMSResult, 
 			err = h.pluginFailure(m, &pluginError{msg: fmt.Sprintf("plugin asked for more than %d requests in one send", MaxSteps)})
 			break
 		}
-		u, berr := checkRequest(m.hosts, action.Request)
+		u, berr := m.checkRequest(action.Request)
 		if berr != nil {
 			err = h.pluginFailure(m, berr)
 			break

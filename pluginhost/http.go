@@ -120,16 +120,60 @@ var forbiddenHeaders = map[string]bool{
 	"Proxy-Authorization": true,
 }
 
+// checkedURL is a request URL that passed the allowlist: parsed, and in the
+// form the fasthttp caller sends (rebuilt from the checked parts).
+type checkedURL struct {
+	raw string
+	u   *url.URL
+	uri string
+}
+
 // checkRequest checks a plugin's request against the allowlist and limits
-// and returns its parsed URL. Errors are plugin errors and never contain the
-// URL (a provider may keep its API key in the path).
-func checkRequest(hosts allowlist, q *abi.Request) (*url.URL, error) {
+// and returns its checked URL. A plugin calls the same URL on nearly every
+// send, so the last one checked is remembered and reused when q's URL is
+// the same string. Errors are plugin errors and never contain the URL (a
+// provider may keep its API key in the path).
+func (m *module) checkRequest(q *abi.Request) (*checkedURL, error) {
+	if err := checkMethodAndHeaders(q); err != nil {
+		return nil, err
+	}
+	if c := m.lastURL.Load(); c != nil && c.raw == q.URL {
+		return c, nil
+	}
+	u, err := checkURL(m.hosts, q.URL)
+	if err != nil {
+		return nil, err
+	}
+	c := &checkedURL{raw: q.URL, u: u, uri: u.Scheme + "://" + u.Host + u.RequestURI()}
+	m.lastURL.Store(c)
+	return c, nil
+}
+
+// checkMethodAndHeaders checks a request's method and headers.
+func checkMethodAndHeaders(q *abi.Request) error {
 	switch q.Method {
 	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
 	default:
-		return nil, &pluginError{msg: fmt.Sprintf("request method %q is not allowed", truncate(q.Method, 16))}
+		return &pluginError{msg: fmt.Sprintf("request method %q is not allowed", truncate(q.Method, 16))}
 	}
-	u, err := url.Parse(q.URL)
+	if len(q.Headers) > maxRequestHeaders {
+		return &pluginError{msg: fmt.Sprintf("request has more than %d headers", maxRequestHeaders)}
+	}
+	for _, h := range q.Headers {
+		name := http.CanonicalHeaderKey(h.Name)
+		if !validHeaderName(name) || strings.ContainsAny(h.Value, "\r\n\x00") || len(h.Value) > maxHeaderValue {
+			return &pluginError{msg: fmt.Sprintf("request header %q is invalid", truncate(h.Name, 64))}
+		}
+		if forbiddenHeaders[name] {
+			return &pluginError{msg: fmt.Sprintf("request header %s is set by the host", name)}
+		}
+	}
+	return nil
+}
+
+// checkURL parses raw and checks it against the allowlist.
+func checkURL(hosts allowlist, raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, &pluginError{msg: "request URL is not an absolute http(s) URL"}
 	}
@@ -139,18 +183,6 @@ func checkRequest(hosts allowlist, q *abi.Request) (*url.URL, error) {
 	hp := hostPort(u)
 	if _, ok := hosts[hp]; !ok {
 		return nil, &pluginError{msg: fmt.Sprintf("request to %s refused: not in the plugin's hosts or BASE_URL", truncate(hp, 100))}
-	}
-	if len(q.Headers) > maxRequestHeaders {
-		return nil, &pluginError{msg: fmt.Sprintf("request has more than %d headers", maxRequestHeaders)}
-	}
-	for _, h := range q.Headers {
-		name := http.CanonicalHeaderKey(h.Name)
-		if !validHeaderName(name) || strings.ContainsAny(h.Value, "\r\n\x00") || len(h.Value) > maxHeaderValue {
-			return nil, &pluginError{msg: fmt.Sprintf("request header %q is invalid", truncate(h.Name, 64))}
-		}
-		if forbiddenHeaders[name] {
-			return nil, &pluginError{msg: fmt.Sprintf("request header %s is set by the host", name)}
-		}
 	}
 	return u, nil
 }

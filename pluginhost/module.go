@@ -89,7 +89,8 @@ type module struct {
 	secrets  []string // values of secret settings (and their escaped forms), scrubbed from texts
 	hosts    allowlist
 	headers  headerFilter // the response headers the plugin reads
-	config   []byte       // the encoded abi.Configure
+	lastURL  atomic.Pointer[checkedURL]
+	config   []byte // the encoded abi.Configure
 
 	idle  chan *instance // configured instances waiting for work
 	slots chan struct{}  // one token per live instance (cap PoolSize)

@@ -2,6 +2,8 @@ package storage
 
 import (
 	"bytes"
+	"errors"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -313,4 +315,40 @@ func runConcurrent[T comparable](t *testing.T, n int, f func() (T, error)) map[T
 		t.Errorf("concurrent call: %v", err)
 	}
 	return counts
+}
+
+// TestCreateOTPSeenAcrossRestart: a live code written before a restart is
+// still found by CreateOTP once the start-up scan has filled the filter
+// that lets CreateOTP skip its read for numbers without a code.
+func TestCreateOTPSeenAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	o := chelseru.OTP{Mobile: "09121110000", Hash: []byte("h1"), ExpiresAt: time.Now().Add(2 * time.Minute)}
+	db, err := Open(dir, Options{Logger: slog.New(slog.DiscardHandler), GCInterval: -1})
+	wantErr(t, err, nil)
+	_, err = db.CreateOTP(ctx, o)
+	wantErr(t, err, nil)
+	wantErr(t, db.Close(), nil)
+
+	db, err = Open(dir, Options{Logger: slog.New(slog.DiscardHandler), GCInterval: -1})
+	wantErr(t, err, nil)
+	defer db.Close()
+	<-db.otpSeen.scanned
+	if db.otpSeen.absent(otpKey(o.Mobile), time.Now()) {
+		t.Fatal("the stored code's key is absent from the filter after the scan")
+	}
+	if !db.otpSeen.absent(otpKey("09121110001"), time.Now()) {
+		t.Fatal("a number without a code is not known to be absent")
+	}
+	o2 := o
+	o2.Hash = []byte("h2")
+	if _, err := db.CreateOTP(ctx, o2); !errors.Is(err, chelseru.ErrExists) {
+		t.Fatalf("CreateOTP over a live code after restart: %v, want ErrExists", err)
+	}
+	o3 := o2
+	o3.Mobile = "09121110001"
+	_, err = db.CreateOTP(ctx, o3)
+	wantErr(t, err, nil)
+	if _, err := db.CreateOTP(ctx, o3); !errors.Is(err, chelseru.ErrExists) {
+		t.Fatalf("second CreateOTP for a new number: %v, want ErrExists", err)
+	}
 }

@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"hash/maphash"
+	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -26,6 +27,10 @@ type presence struct {
 	cur, prev []uint64
 	rotate    time.Time // when cur becomes prev
 	ready     bool      // the start-up scan has finished
+	// broken is set when a key outlives what the filter can vouch for (it
+	// expires more than presencePeriod after it was added: a long TTL or a
+	// clock far off); from then on absent answers false.
+	broken bool
 }
 
 const (
@@ -60,7 +65,15 @@ func (p *presence) positions(key string) [presenceHashes]uint32 {
 	return out
 }
 
-// add records that key may be in Badger.
+// addUntil records that key may be in Badger until expires.
+func (p *presence) addUntil(key string, expires, now time.Time) {
+	if expires.IsZero() || expires.Sub(now) > presencePeriod {
+		p.broken = true
+	}
+	p.add(key, now)
+}
+
+// add records that key may be in Badger, for at most presencePeriod.
 func (p *presence) add(key string, now time.Time) {
 	p.turn(now)
 	for _, b := range p.positions(key) {
@@ -71,7 +84,7 @@ func (p *presence) add(key string, now time.Time) {
 // absent reports whether the window key, of length span, is surely not in
 // Badger.
 func (p *presence) absent(key string, span time.Duration, now time.Time) bool {
-	if !p.ready || span > presencePeriod {
+	if !p.ready || p.broken || span > presencePeriod {
 		return false
 	}
 	p.turn(now)
@@ -89,43 +102,110 @@ func (p *presence) absent(key string, span time.Duration, now time.Time) bool {
 // read from Badger.
 func (c *counters) scanPresence() {
 	defer close(c.scanned)
-	const batch = 1024
-	keys := make([]string, 0, batch)
-	publish := func() {
+	ok := scanKeys(c.db, pRateLimit, c.stop, func(keys []scannedKey) {
 		c.mu.Lock()
+		defer c.mu.Unlock()
 		now := time.Now()
 		for _, k := range keys {
-			c.present.add(k, now)
+			// A window's span is in its key and absent checks it, so a
+			// long window never makes the filter answer for it.
+			c.present.add(k.key, now)
 		}
+	})
+	if ok {
+		c.mu.Lock()
+		c.present.ready = true
 		c.mu.Unlock()
-		keys = keys[:0]
 	}
-	err := c.db.bdb.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pRateLimit)}) // keys only
+}
+
+// scannedKey is a key found by scanKeys, with its Badger expiry (zero for
+// none).
+type scannedKey struct {
+	key     string
+	expires time.Time
+}
+
+// scanKeys hands every key under prefix to publish, in batches, and reports
+// whether it saw them all (false when stop closed or Badger failed, which it
+// logs).
+func scanKeys(db *DB, prefix string, stop <-chan struct{}, publish func([]scannedKey)) bool {
+	const batch = 1024
+	keys := make([]scannedKey, 0, batch)
+	err := db.bdb.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix)}) // keys only
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
 			select {
-			case <-c.stop:
+			case <-stop:
 				return errScanStopped
 			default:
 			}
-			keys = append(keys, string(it.Item().Key()))
+			item := it.Item()
+			k := scannedKey{key: string(item.Key())}
+			if e := item.ExpiresAt(); e != 0 {
+				k.expires = time.Unix(int64(e), 0)
+			}
+			keys = append(keys, k)
 			if len(keys) == batch {
-				publish()
+				publish(keys)
+				keys = keys[:0]
 			}
 		}
 		return nil
 	})
 	if err != nil {
 		if err != errScanStopped {
-			c.db.log.Warn("rate-limit counters: start-up scan failed; every new window is read from Badger", "err", err)
+			db.log.Warn("start-up key scan failed; misses are read from Badger", "prefix", prefix, "err", err)
 		}
-		return
+		return false
 	}
-	publish()
-	c.mu.Lock()
-	c.present.ready = true
-	c.mu.Unlock()
+	publish(keys)
+	return true
+}
+
+// seenKeys is a presence filter with its own lock, for the OTP records:
+// CreateOTP skips its read for a number that has had no code lately.
+type seenKeys struct {
+	mu      sync.Mutex
+	p       *presence
+	scanned chan struct{} // closed when scan has returned
+}
+
+func newSeenKeys() *seenKeys {
+	return &seenKeys{p: newPresence(time.Now()), scanned: make(chan struct{})}
+}
+
+// absent reports whether key is surely not stored.
+func (s *seenKeys) absent(key []byte, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.p.absent(string(key), 0, now)
+}
+
+// add records that key may be stored until expires.
+func (s *seenKeys) add(key []byte, expires, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.p.addUntil(string(key), expires, now)
+}
+
+// scan adds every key under prefix, then trusts the filter.
+func (s *seenKeys) scan(db *DB, prefix string, stop <-chan struct{}) {
+	defer close(s.scanned)
+	ok := scanKeys(db, prefix, stop, func(keys []scannedKey) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		now := time.Now()
+		for _, k := range keys {
+			s.p.addUntil(k.key, k.expires, now)
+		}
+	})
+	if ok {
+		s.mu.Lock()
+		s.p.ready = true
+		s.mu.Unlock()
+	}
 }
 
 // errScanStopped ends the start-up scan when the store closes.

@@ -170,6 +170,7 @@ type DB struct {
 
 	locks    stripes
 	counters *counters
+	otpSeen  *seenKeys // OTP keys that may be stored (CreateOTP skips its read for others)
 
 	seqMu sync.Mutex
 	seqs  map[string]*badger.Sequence
@@ -213,8 +214,10 @@ func Open(dir string, opts Options) (*DB, error) {
 	}
 	db.locks.seed = maphash.MakeSeed()
 	db.counters = newCounters(db, opts.MaxCachedCounters)
+	db.otpSeen = newSeenKeys()
 	go db.counters.run(opts.CounterFlushInterval)
 	go db.counters.scanPresence()
+	go db.otpSeen.scan(db, pOTP, db.counters.stop)
 	if opts.GCInterval > 0 {
 		go db.gcLoop(opts.GCInterval)
 	} else {
@@ -273,6 +276,7 @@ func (db *DB) Close() error {
 		if err := db.counters.close(); err != nil {
 			errs = append(errs, err)
 		}
+		<-db.otpSeen.scanned // stopped by the counters' stop channel
 		for name, s := range db.seqs {
 			if err := s.Release(); err != nil {
 				errs = append(errs, fmt.Errorf("release sequence %s: %w", name, err))
