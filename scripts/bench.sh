@@ -18,6 +18,7 @@
 #   LOAD_DURATION     measured window per load scenario [10s]
 #   LOAD_WARMUP       warm-up per load scenario [2s]
 #   LOAD_CONCURRENCY  load test workers [64]
+#   LOAD_RUNS         whole load runs; each scenario is reported as its median run [3]
 #   GO                the go command [go]
 # Exit status: 0 when everything ran, 1 when a package's benchmarks or the
 # load test failed (the report is written either way).
@@ -32,6 +33,7 @@ BENCH_CPU_PKGS=${BENCH_CPU_PKGS-pluginhost}
 LOAD_DURATION=${LOAD_DURATION:-10s}
 LOAD_WARMUP=${LOAD_WARMUP:-2s}
 LOAD_CONCURRENCY=${LOAD_CONCURRENCY:-64}
+LOAD_RUNS=${LOAD_RUNS:-3}
 
 mkdir -p .bench || exit 1
 report=.bench/latest.md
@@ -56,7 +58,7 @@ fi
 say "# chelseru benchmarks"
 say ""
 say "- commit \`$commit\`, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, $($GO version | cut -d' ' -f3-)"
-say "- go test -benchtime=$BENCHTIME -benchmem; load test: $LOAD_CONCURRENCY workers, $LOAD_WARMUP warm-up + $LOAD_DURATION per scenario"
+say "- go test -benchtime=$BENCHTIME -benchmem; load test: $LOAD_CONCURRENCY workers, $LOAD_WARMUP warm-up + $LOAD_DURATION per scenario, $LOAD_RUNS runs (median run reported)"
 
 # --- prerequisites ------------------------------------------------------
 scenarios=bare,otp-send,login
@@ -129,9 +131,9 @@ say "Raw output: \`$raw\` (compare runs with benchstat). Figures vary ±30% betw
 say ""
 
 # --- load test ----------------------------------------------------------
-progress "load test: $scenarios"
+progress "load test: $scenarios, $LOAD_RUNS runs"
 if ! bin/chelseru-bench -bin bin/chelseru -scenarios "$scenarios" -concurrency "$LOAD_CONCURRENCY" \
-	-duration "$LOAD_DURATION" -warmup "$LOAD_WARMUP" -json-out .bench/load.json | emit; then
+	-duration "$LOAD_DURATION" -warmup "$LOAD_WARMUP" -runs "$LOAD_RUNS" -json-out .bench/load.json | emit; then
 	status=1
 	say ""
 	say "- **the load test failed** (its error is above, on stderr)"

@@ -80,7 +80,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			_ = f.Close()
 		}()
 	}
-	rep, err := runBench(ctx, opts, stderr)
+	var reps []*report
+	for i := 0; i < opts.Runs && ctx.Err() == nil; i++ {
+		var rep *report
+		rep, err = runBench(ctx, opts, stderr)
+		if rep != nil {
+			reps = append(reps, rep)
+		}
+		if err != nil {
+			break
+		}
+	}
+	var rep *report
+	if len(reps) > 0 {
+		rep = medianReport(reps)
+	}
 	if rep != nil {
 		if werr := writeReport(stdout, rep, opts.JSON); werr != nil {
 			fmt.Fprintf(stderr, "chelseru-bench: writing the report: %v\n", werr)
@@ -125,6 +139,7 @@ type options struct {
 	JSON         bool
 	JSONOut      string
 	CPUProfile   string // this process's CPU profile (the load tool and the in-process fake)
+	Runs         int    // whole runs; the report keeps each scenario's median run
 	// ServerLogLevel is the server's LOG.LEVEL ("" = its default).
 	ServerLogLevel string
 	Strict         bool
@@ -137,6 +152,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.Bin, "bin", "./bin/chelseru", "path of the chelseru server binary")
 	fs.IntVar(&o.Concurrency, "concurrency", 64, "closed-loop workers, one connection each")
+	fs.IntVar(&o.Runs, "runs", 1, "whole runs (bare, then a fresh server), reported as each scenario's median run")
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "measured window per scenario")
 	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "unmeasured warm-up per scenario")
 	fs.DurationVar(&o.Timeout, "timeout", 10*time.Second, "bound on one request")
@@ -159,6 +175,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	switch {
+	case o.Runs < 1 || o.Runs > 25:
+		return o, fmt.Errorf("-runs must be between 1 and 25, got %d", o.Runs)
 	case o.Concurrency < 1 || o.Concurrency > 4096:
 		return o, fmt.Errorf("-concurrency must be between 1 and 4096, got %d", o.Concurrency)
 	case o.Duration <= 0 || o.Duration > 10*time.Minute:

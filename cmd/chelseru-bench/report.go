@@ -34,6 +34,8 @@ type report struct {
 	Results  []scenarioResult  `json:"results"`
 	Django   map[string]string `json:"django"`
 	Notes    []string          `json:"notes"`
+	// Runs is every run's figures when there were several (-runs).
+	Runs []runRow `json:"runs,omitempty"`
 }
 
 type machine struct {
@@ -220,6 +222,22 @@ func writeReport(w io.Writer, r *report, asJSON bool) error {
 		if s.ProviderCalls > 0 {
 			fmt.Fprintf(bw, "- %s: the fake Kavenegar served %d requests during the run (warm-up included)\n", s.Name, s.ProviderCalls)
 		}
+	}
+	if len(r.Runs) > 0 {
+		fmt.Fprintln(bw, "\n| run | scenario | rate | ratio to bare | per CPU-second ratio |")
+		fmt.Fprintln(bw, "|---:|---|---:|---:|---:|")
+		for _, row := range r.Runs {
+			rate := formatRate(row.RPS)
+			if row.Error != "" {
+				rate = "failed"
+			}
+			perCPU := "—"
+			if row.PerCPURatio != nil {
+				perCPU = fmt.Sprintf("%.3f", *row.PerCPURatio)
+			}
+			fmt.Fprintf(bw, "| %d | %s | %s | %s | %s |\n", row.Run, row.Name, rate, ratioCell(row.Ratio), perCPU)
+		}
+		fmt.Fprintln(bw)
 	}
 	fmt.Fprintf(bw, "- targets: otp/send ≥ %.2f of the bare handler's req/s, logins/s ≥ %.2f of it\n", targetSend, targetLogin)
 	fmt.Fprintf(bw, "- for context, the original Django package (measured by the issue's author): otp/send %s, %s\n", r.Django[scenarioSend], r.Django[scenarioLogin])
