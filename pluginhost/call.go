@@ -92,17 +92,16 @@ type fastCaller struct {
 
 func newFastCaller(cfg Config, st *counters) *fastCaller {
 	return &fastCaller{stats: st, maxBody: cfg.MaxResponseBytes, c: &fasthttp.Client{
-		Name:                          userAgent,
-		MaxConnsPerHost:               maxConnsPerHost,
-		MaxIdleConnDuration:           idleConnTimeout,
-		MaxConnWaitTimeout:            cfg.Timeout,
-		ReadTimeout:                   cfg.Timeout,
-		WriteTimeout:                  cfg.Timeout,
-		ReadBufferSize:                readBufferSize,
-		MaxResponseBodySize:           int(cfg.MaxResponseBytes),
-		DisablePathNormalizing:        true,
-		DisableHeaderNamesNormalizing: false,
-		TLSConfig:                     &tls.Config{MinVersion: tls.VersionTLS12},
+		Name:                   userAgent,
+		MaxConnsPerHost:        maxConnsPerHost,
+		MaxIdleConnDuration:    idleConnTimeout,
+		MaxConnWaitTimeout:     cfg.Timeout,
+		ReadTimeout:            cfg.Timeout,
+		WriteTimeout:           cfg.Timeout,
+		ReadBufferSize:         readBufferSize,
+		MaxResponseBodySize:    int(cfg.MaxResponseBytes),
+		DisablePathNormalizing: true,
+		TLSConfig:              &tls.Config{MinVersion: tls.VersionTLS12},
 		Dial: func(addr string) (net.Conn, error) {
 			return fasthttp.DialTimeout(addr, dialTimeout)
 		},

@@ -342,6 +342,12 @@ func decodeHeaders(r *reader, out []Header) []Header {
 // only its length ("body_len", left out for an empty body); the enclosing
 // Action carries the body raw after its JSON (see AppendAction).
 func appendRequest(dst []byte, q *Request) []byte {
+	return appendRequestTail(appendRequestHead(dst, q), q)
+}
+
+// appendRequestHead appends the start of q's object: method, URL and
+// headers (what ActionEncoder remembers).
+func appendRequestHead(dst []byte, q *Request) []byte {
 	b := append(dst, '{')
 	b = appendKey(b, "method", true)
 	b = appendString(b, q.Method)
@@ -351,6 +357,11 @@ func appendRequest(dst []byte, q *Request) []byte {
 		b = appendKey(b, "headers", false)
 		b = appendHeaders(b, q.Headers)
 	}
+	return b
+}
+
+// appendRequestTail ends q's object: its body length, and the brace.
+func appendRequestTail(b []byte, q *Request) []byte {
 	if q.Body != "" {
 		b = appendKey(b, "body_len", false)
 		b = strconv.AppendInt(b, int64(len(q.Body)), 10)

@@ -1,9 +1,6 @@
 package abi
 
-import (
-	"strconv"
-	"unsafe"
-)
+import "unsafe"
 
 // ActionEncoder encodes Actions exactly as AppendAction does, remembering
 // the encoding of the last request's method, URL and headers. A plugin asks
@@ -28,12 +25,7 @@ func (e *ActionEncoder) Append(dst []byte, a *Action) []byte {
 	if !e.same(q) {
 		e.remember(q)
 	}
-	b := append(dst, e.prefix...)
-	if q.Body != "" {
-		b = appendKey(b, "body_len", false)
-		b = strconv.AppendInt(b, int64(len(q.Body)), 10)
-	}
-	b = append(b, '}')
+	b := appendRequestTail(append(dst, e.prefix...), q)
 	if a.State != "" {
 		b = appendKey(b, "state", false)
 		b = appendString(b, a.State)
@@ -68,14 +60,5 @@ func (e *ActionEncoder) remember(q *Request) {
 	e.headers = append(e.headers[:0], q.Headers...)
 	b := append(e.prefix[:0], '{')
 	b = appendKey(b, "request", true)
-	b = append(b, '{')
-	b = appendKey(b, "method", true)
-	b = appendString(b, q.Method)
-	b = appendKey(b, "url", false)
-	b = appendString(b, q.URL)
-	if len(q.Headers) > 0 {
-		b = appendKey(b, "headers", false)
-		b = appendHeaders(b, q.Headers)
-	}
-	e.prefix = b
+	e.prefix = appendRequestHead(b, q)
 }
