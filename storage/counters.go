@@ -41,10 +41,9 @@ type counters struct {
 	db  *DB
 	max int
 
-	mu      sync.Mutex
-	m       map[string]*counter
-	present *presence     // windows that may be in Badger but not in m
-	scanned chan struct{} // closed when scanPresence has returned
+	mu     sync.Mutex
+	m      map[string]*counter
+	stored *presence // windows that may be in Badger but not in m
 
 	// flushMu serialises flushes (the timer's, Close's, Backup's and a full
 	// cache's), so an entry is never dropped while its write is in flight.
@@ -54,8 +53,8 @@ type counters struct {
 }
 
 func newCounters(db *DB, maxEntries int) *counters {
-	return &counters{db: db, max: maxEntries, m: make(map[string]*counter), present: newPresence(time.Now()),
-		scanned: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
+	return &counters{db: db, max: maxEntries, m: make(map[string]*counter), stored: newPresence(time.Now()),
+		stop: make(chan struct{}), done: make(chan struct{})}
 }
 
 // run flushes every interval until close.
@@ -79,7 +78,7 @@ func (c *counters) run(interval time.Duration) {
 func (c *counters) close() error {
 	close(c.stop)
 	<-c.done
-	<-c.scanned
+	<-c.stored.scanned
 	return c.flush(false)
 }
 
@@ -89,7 +88,7 @@ func (c *counters) load(ws []*window) (map[string]uint64, error) {
 	c.mu.Lock()
 	now := time.Now()
 	for _, w := range ws {
-		if _, ok := c.m[string(w.key)]; !ok && !c.present.absent(string(w.key), w.span, now) {
+		if _, ok := c.m[string(w.key)]; !ok && !c.stored.absent(string(w.key), now) {
 			missing = append(missing, w)
 		}
 	}
@@ -173,13 +172,13 @@ func (c *counters) flush(evict bool) error {
 		switch {
 		case !now.Before(e.expires):
 			delete(c.m, k) // the window has ended: nothing to keep
-			c.present.add(k, now)
+			c.stored.add(k, e.expires, now)
 		case e.dirty:
 			items = append(items, counterWrite{k, e.n, e.expires})
 			e.dirty = false
 		case evict:
 			delete(c.m, k)
-			c.present.add(k, now)
+			c.stored.add(k, e.expires, now)
 		}
 	}
 	c.mu.Unlock()

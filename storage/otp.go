@@ -69,7 +69,7 @@ func (db *DB) CreateOTP(ctx context.Context, o chelseru.OTP) (chelseru.OTP, erro
 		// A number that has had no code lately has no record to read (the
 		// stripe lock on key orders this check with other creates).
 		now := time.Now()
-		if !db.otpSeen.absent(key, now) {
+		if !db.otpSeen.absent(string(key), now) {
 			cur, live, err := db.getLiveOTP(txn, key)
 			if err != nil {
 				return err
@@ -80,7 +80,7 @@ func (db *DB) CreateOTP(ctx context.Context, o chelseru.OTP) (chelseru.OTP, erro
 			}
 		}
 		existing = chelseru.OTP{}
-		db.otpSeen.add(key, o.ExpiresAt, now)
+		db.otpSeen.add(string(key), o.ExpiresAt, now)
 		return setOTP(txn, key, o)
 	})
 	if errors.Is(err, chelseru.ErrExists) {

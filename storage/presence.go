@@ -9,39 +9,42 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-// presence remembers, approximately, which rate-limit windows may be stored
-// in Badger while they are not in the counters cache: the windows the cache
-// dropped (evicted, or ended) and those found in Badger at start-up. A
-// window it has never seen cannot be in Badger, so the first Take of a new
-// window (every new number's first code) skips a Badger read that would
-// find nothing: a read that missed in every memtable and level was ~5% of
-// the server's CPU per POST /api/otp/send/.
+// presence remembers, approximately, which keys of one kind may be stored in
+// Badger, so that a read sure to miss can be skipped: a new number's first
+// rate-limit window (the counters hold the windows in use; presence holds
+// those they dropped) and its first code (CreateOTP). Such a read missed in
+// every memtable and level, ~5% of the server's CPU per otp/send.
 //
-// It is a Bloom filter in two generations: a key added stays for at least
-// presencePeriod, longer than any window it answers for, and so longer than
-// the key's Badger TTL. Windows longer than presencePeriod, and every window
-// until the start-up scan has finished, are always read. A false positive
-// only costs the read. It is guarded by the counters' mutex.
+// It is a Bloom filter in two generations, rotated every presencePeriod, so
+// a key stays in it for at least presencePeriod after it was added. Every
+// key is added with its expiry, and one that would outlive the filter (a
+// TTL near or over presencePeriod, or a clock far off) turns the filter off
+// for good: absent then answers false. Until the background scan of the
+// stored keys at start-up has finished, absent answers false too. A false
+// positive only costs the read. It is safe for concurrent use.
 type presence struct {
+	scanned chan struct{} // closed when scan has returned
+
+	mu        sync.Mutex
 	seed      maphash.Seed
 	cur, prev []uint64
 	rotate    time.Time // when cur becomes prev
 	ready     bool      // the start-up scan has finished
-	// broken is set when a key outlives what the filter can vouch for (it
-	// expires more than presencePeriod after it was added: a long TTL or a
-	// clock far off); from then on absent answers false.
-	broken bool
+	broken    bool      // a key may outlive the filter
 }
 
 const (
 	presenceBits   = 1 << 23 // per generation: 1 MiB, ~5e-6 false positives at 100k keys
 	presenceHashes = 4
 	presencePeriod = time.Hour
+	// presenceSlack covers Badger's TTLs, which round expiries up to the
+	// next second.
+	presenceSlack = time.Minute
 )
 
 func newPresence(now time.Time) *presence {
-	return &presence{seed: maphash.MakeSeed(), cur: make([]uint64, presenceBits/64),
-		prev: make([]uint64, presenceBits/64), rotate: now.Add(presencePeriod)}
+	return &presence{scanned: make(chan struct{}), seed: maphash.MakeSeed(),
+		cur: make([]uint64, presenceBits/64), prev: make([]uint64, presenceBits/64), rotate: now.Add(presencePeriod)}
 }
 
 // turn rotates the generations when due.
@@ -54,7 +57,7 @@ func (p *presence) turn(now time.Time) {
 	p.rotate = now.Add(presencePeriod)
 }
 
-// bits yields the filter positions of key.
+// positions are the filter's bits for key.
 func (p *presence) positions(key string) [presenceHashes]uint32 {
 	h := maphash.String(p.seed, key)
 	h1, h2 := uint32(h), uint32(h>>32)|1
@@ -65,26 +68,28 @@ func (p *presence) positions(key string) [presenceHashes]uint32 {
 	return out
 }
 
-// addUntil records that key may be in Badger until expires.
-func (p *presence) addUntil(key string, expires, now time.Time) {
-	if expires.IsZero() || expires.Sub(now) > presencePeriod {
-		p.broken = true
-	}
-	p.add(key, now)
+// add records that key may be stored until expires (zero: for ever).
+func (p *presence) add(key string, expires, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.addLocked(key, expires, now)
 }
 
-// add records that key may be in Badger, for at most presencePeriod.
-func (p *presence) add(key string, now time.Time) {
+func (p *presence) addLocked(key string, expires, now time.Time) {
+	if expires.IsZero() || expires.Sub(now) > presencePeriod-presenceSlack {
+		p.broken = true
+	}
 	p.turn(now)
 	for _, b := range p.positions(key) {
 		p.cur[b/64] |= 1 << (b % 64)
 	}
 }
 
-// absent reports whether the window key, of length span, is surely not in
-// Badger.
-func (p *presence) absent(key string, span time.Duration, now time.Time) bool {
-	if !p.ready || p.broken || span > presencePeriod {
+// absent reports whether key is surely not stored.
+func (p *presence) absent(key string, now time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.ready || p.broken {
 		return false
 	}
 	p.turn(now)
@@ -97,41 +102,26 @@ func (p *presence) absent(key string, span time.Duration, now time.Time) bool {
 	return !inCur && !inPrev
 }
 
-// scanPresence adds every stored window to the filter and then trusts it.
-// It runs once, in the background, from Open; until it ends every miss is
-// read from Badger.
-func (c *counters) scanPresence() {
-	defer close(c.scanned)
-	ok := scanKeys(c.db, pRateLimit, c.stop, func(keys []scannedKey) {
-		c.mu.Lock()
-		defer c.mu.Unlock()
+// scan adds every key stored under prefix, then trusts the filter. It runs
+// once, in the background, from Open, and ends early when stop closes; a
+// Badger failure is logged and leaves the filter untrusted.
+func (p *presence) scan(db *DB, prefix string, stop <-chan struct{}) {
+	defer close(p.scanned)
+	const batch = 1024
+	type found struct {
+		key     string
+		expires time.Time
+	}
+	keys := make([]found, 0, batch)
+	publish := func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
 		now := time.Now()
 		for _, k := range keys {
-			// A window's span is in its key and absent checks it, so a
-			// long window never makes the filter answer for it.
-			c.present.add(k.key, now)
+			p.addLocked(k.key, k.expires, now)
 		}
-	})
-	if ok {
-		c.mu.Lock()
-		c.present.ready = true
-		c.mu.Unlock()
+		keys = keys[:0]
 	}
-}
-
-// scannedKey is a key found by scanKeys, with its Badger expiry (zero for
-// none).
-type scannedKey struct {
-	key     string
-	expires time.Time
-}
-
-// scanKeys hands every key under prefix to publish, in batches, and reports
-// whether it saw them all (false when stop closed or Badger failed, which it
-// logs).
-func scanKeys(db *DB, prefix string, stop <-chan struct{}, publish func([]scannedKey)) bool {
-	const batch = 1024
-	keys := make([]scannedKey, 0, batch)
 	err := db.bdb.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix)}) // keys only
 		defer it.Close()
@@ -142,70 +132,26 @@ func scanKeys(db *DB, prefix string, stop <-chan struct{}, publish func([]scanne
 			default:
 			}
 			item := it.Item()
-			k := scannedKey{key: string(item.Key())}
+			k := found{key: string(item.Key())}
 			if e := item.ExpiresAt(); e != 0 {
 				k.expires = time.Unix(int64(e), 0)
 			}
-			keys = append(keys, k)
-			if len(keys) == batch {
-				publish(keys)
-				keys = keys[:0]
+			if keys = append(keys, k); len(keys) == batch {
+				publish()
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		if err != errScanStopped {
+		if !errors.Is(err, errScanStopped) {
 			db.log.Warn("start-up key scan failed; misses are read from Badger", "prefix", prefix, "err", err)
 		}
-		return false
+		return
 	}
-	publish(keys)
-	return true
-}
-
-// seenKeys is a presence filter with its own lock, for the OTP records:
-// CreateOTP skips its read for a number that has had no code lately.
-type seenKeys struct {
-	mu      sync.Mutex
-	p       *presence
-	scanned chan struct{} // closed when scan has returned
-}
-
-func newSeenKeys() *seenKeys {
-	return &seenKeys{p: newPresence(time.Now()), scanned: make(chan struct{})}
-}
-
-// absent reports whether key is surely not stored.
-func (s *seenKeys) absent(key []byte, now time.Time) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.p.absent(string(key), 0, now)
-}
-
-// add records that key may be stored until expires.
-func (s *seenKeys) add(key []byte, expires, now time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.p.addUntil(string(key), expires, now)
-}
-
-// scan adds every key under prefix, then trusts the filter.
-func (s *seenKeys) scan(db *DB, prefix string, stop <-chan struct{}) {
-	defer close(s.scanned)
-	ok := scanKeys(db, prefix, stop, func(keys []scannedKey) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		now := time.Now()
-		for _, k := range keys {
-			s.p.addUntil(k.key, k.expires, now)
-		}
-	})
-	if ok {
-		s.mu.Lock()
-		s.p.ready = true
-		s.mu.Unlock()
-	}
+	publish()
+	p.mu.Lock()
+	p.ready = true
+	p.mu.Unlock()
 }
 
 // errScanStopped ends the start-up scan when the store closes.

@@ -14,7 +14,6 @@ const maxLimitsPerTake = 16
 // window is one limit's counter for the fixed window containing now.
 type window struct {
 	key   []byte
-	span  time.Duration // the window's length
 	max   uint64
 	need  uint64 // units to take: more than 1 when a limit is named twice
 	end   time.Time
@@ -45,8 +44,7 @@ func windows(now time.Time, limits []chelseru.Limit) ([]*window, error) {
 			w.max = min(w.max, uint64(max(l.Max, 0)))
 			continue
 		}
-		span := time.Duration(wms) * time.Millisecond
-		w := &window{key: k, span: span, max: uint64(max(l.Max, 0)), need: 1, end: start.Add(span)}
+		w := &window{key: k, max: uint64(max(l.Max, 0)), need: 1, end: start.Add(time.Duration(wms) * time.Millisecond)}
 		byKey[string(k)] = w
 		ws = append(ws, w)
 	}

@@ -180,7 +180,7 @@ func TestTakeSurvivesRestart(t *testing.T) {
 	db, err = Open(dir, Options{Logger: slog.New(slog.DiscardHandler), GCInterval: -1})
 	wantErr(t, err, nil)
 	defer db.Close()
-	<-db.counters.scanned // the window found at start-up is known to the filter
+	<-db.counters.stored.scanned // the window found at start-up is known to the filter
 	if wait, err := db.Take(ctx, now, l); err != nil || wait != 0 {
 		t.Fatalf("third take after restart: wait %v, err %v; want admitted", wait, err)
 	}
@@ -193,7 +193,7 @@ func TestTakeSurvivesRestart(t *testing.T) {
 // keeps at most a bounded number in memory and loses no count.
 func TestTakeCacheBound(t *testing.T) {
 	db := openTest(t, Options{MaxCachedCounters: 2})
-	<-db.counters.scanned // evicted windows are then found through the filter
+	<-db.counters.stored.scanned // evicted windows are then found through the filter
 	now := time.Now()
 	for round := 0; round < 3; round++ {
 		for k := 0; k < 10; k++ {
@@ -217,44 +217,46 @@ func TestTakeCacheBound(t *testing.T) {
 	}
 }
 
-// TestPresence: the filter answers "absent" only for windows it has never
-// seen, keeps a window for at least presencePeriod, never answers for longer
-// windows, and answers nothing before the start-up scan.
+// TestPresence: the filter answers "absent" only for keys it has never
+// seen, keeps a key for at least presencePeriod, stops answering once a key
+// may outlive it, and answers nothing before the start-up scan.
 func TestPresence(t *testing.T) {
 	now := time.Now()
+	soon := now.Add(time.Minute)
 	p := newPresence(now)
-	if p.absent("rl/a", time.Hour, now) {
+	if p.absent("rl/a", now) {
 		t.Fatal("absent before the start-up scan")
 	}
 	p.ready = true
-	if !p.absent("rl/a", time.Hour, now) {
-		t.Fatal("an unseen window is not absent")
+	if !p.absent("rl/a", now) {
+		t.Fatal("an unseen key is not absent")
 	}
-	p.add("rl/a", now)
-	if p.absent("rl/a", time.Hour, now) {
-		t.Fatal("an added window is absent")
-	}
-	if p.absent("rl/b", 2*presencePeriod, now) {
-		t.Fatal("a window longer than the period was answered")
+	p.add("rl/a", soon, now)
+	if p.absent("rl/a", now) {
+		t.Fatal("an added key is absent")
 	}
 	later := now.Add(presencePeriod + time.Minute) // one rotation: still known
-	if p.absent("rl/a", time.Hour, later) {
+	if p.absent("rl/a", later) {
 		t.Fatal("forgotten after one rotation")
 	}
-	if !p.absent("rl/a", time.Hour, later.Add(presencePeriod+time.Minute)) {
+	if !p.absent("rl/a", later.Add(presencePeriod+time.Minute)) {
 		t.Fatal("still known after two rotations")
 	}
 	misses := 0
 	for i := 0; i < 10000; i++ {
-		p.add(fmt.Sprintf("rl/key-%d", i), now)
+		p.add(fmt.Sprintf("rl/key-%d", i), soon, now)
 	}
 	for i := 0; i < 10000; i++ {
-		if !p.absent(fmt.Sprintf("rl/other-%d", i), time.Hour, now) {
+		if !p.absent(fmt.Sprintf("rl/other-%d", i), now) {
 			misses++
 		}
 	}
 	if misses > 10 {
 		t.Errorf("%d false positives in 10000", misses)
+	}
+	p.add("rl/long", now.Add(2*presencePeriod), now) // a key that outlives the filter
+	if p.absent("rl/b", now) {
+		t.Fatal("a key longer-lived than the filter was answered for")
 	}
 }
 
@@ -263,14 +265,11 @@ func TestPresence(t *testing.T) {
 // still read.
 func TestTakeSkipsReadForNewWindows(t *testing.T) {
 	db := openTest(t, Options{})
-	<-db.counters.scanned
+	<-db.counters.stored.scanned
 	now := time.Now()
 	ws, err := windows(now, []chelseru.Limit{{Key: "new", Max: 1, Window: time.Hour}})
 	wantErr(t, err, nil)
-	db.counters.mu.Lock()
-	absent := db.counters.present.absent(string(ws[0].key), ws[0].span, now)
-	db.counters.mu.Unlock()
-	if !absent {
+	if !db.counters.stored.absent(string(ws[0].key), now) {
 		t.Fatal("a window never stored is not known to be absent")
 	}
 	found, err := db.counters.load(ws)

@@ -170,7 +170,7 @@ type DB struct {
 
 	locks    stripes
 	counters *counters
-	otpSeen  *seenKeys // OTP keys that may be stored (CreateOTP skips its read for others)
+	otpSeen  *presence // OTP keys that may be stored (CreateOTP skips its read for others)
 
 	seqMu sync.Mutex
 	seqs  map[string]*badger.Sequence
@@ -214,9 +214,9 @@ func Open(dir string, opts Options) (*DB, error) {
 	}
 	db.locks.seed = maphash.MakeSeed()
 	db.counters = newCounters(db, opts.MaxCachedCounters)
-	db.otpSeen = newSeenKeys()
+	db.otpSeen = newPresence(time.Now())
 	go db.counters.run(opts.CounterFlushInterval)
-	go db.counters.scanPresence()
+	go db.counters.stored.scan(db, pRateLimit, db.counters.stop)
 	go db.otpSeen.scan(db, pOTP, db.counters.stop)
 	if opts.GCInterval > 0 {
 		go db.gcLoop(opts.GCInterval)
