@@ -34,9 +34,12 @@ type presence struct {
 }
 
 const (
-	presenceBits   = 1 << 23 // per generation: 1 MiB, ~5e-6 false positives at 100k keys
+	presenceBits   = 1 << 23 // per generation: 1 MiB, ~7e-5 false positives at 200k keys
 	presenceHashes = 4
-	presencePeriod = time.Hour
+	// presencePeriod is longer than the longest window in use (an hour)
+	// plus the slack, so a window evicted just after it began never turns
+	// the filter off.
+	presencePeriod = 2 * time.Hour
 	// presenceSlack covers Badger's TTLs, which round expiries up to the
 	// next second.
 	presenceSlack = time.Minute

@@ -254,7 +254,11 @@ func TestPresence(t *testing.T) {
 	if misses > 10 {
 		t.Errorf("%d false positives in 10000", misses)
 	}
-	p.add("rl/long", now.Add(2*presencePeriod), now) // a key that outlives the filter
+	p.add("rl/hourly", now.Add(time.Hour), now) // an hourly window just begun
+	if !p.absent("rl/b", now) {
+		t.Fatal("an hour-long key turned the filter off")
+	}
+	p.add("rl/long", now.Add(presencePeriod), now) // a key that outlives the filter
 	if p.absent("rl/b", now) {
 		t.Fatal("a key longer-lived than the filter was answered for")
 	}
