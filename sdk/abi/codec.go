@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strconv"
 	"unsafe"
+
+	"github.com/chelseru/chelseru/sdk/jsonlite"
 )
 
 // The codec: one Append function and one Decode function per message. The
@@ -24,12 +26,12 @@ func AppendManifest(dst []byte, m *Manifest) []byte {
 	b = appendKey(b, "abi", true)
 	b = strconv.AppendInt(b, int64(m.ABI), 10)
 	b = appendKey(b, "name", false)
-	b = appendString(b, m.Name)
+	b = jsonlite.AppendString(b, m.Name)
 	b = appendKey(b, "version", false)
-	b = appendString(b, m.Version)
+	b = jsonlite.AppendString(b, m.Version)
 	if m.Description != "" {
 		b = appendKey(b, "description", false)
-		b = appendString(b, m.Description)
+		b = jsonlite.AppendString(b, m.Description)
 	}
 	if len(m.Settings) > 0 {
 		b = appendKey(b, "settings", false)
@@ -60,7 +62,7 @@ func AppendManifest(dst []byte, m *Manifest) []byte {
 func appendSetting(b []byte, s *Setting) []byte {
 	b = append(b, '{')
 	b = appendKey(b, "key", true)
-	b = appendString(b, s.Key)
+	b = jsonlite.AppendString(b, s.Key)
 	if s.Required {
 		b = appendKey(b, "required", false)
 		b = append(b, "true"...)
@@ -71,11 +73,11 @@ func appendSetting(b []byte, s *Setting) []byte {
 	}
 	if s.Default != "" {
 		b = appendKey(b, "default", false)
-		b = appendString(b, s.Default)
+		b = jsonlite.AppendString(b, s.Default)
 	}
 	if s.Description != "" {
 		b = appendKey(b, "description", false)
-		b = appendString(b, s.Description)
+		b = jsonlite.AppendString(b, s.Description)
 	}
 	return append(b, '}')
 }
@@ -161,9 +163,9 @@ func AppendConfigure(dst []byte, c *Configure) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = jsonlite.AppendString(b, k)
 		b = append(b, ':')
-		b = appendString(b, c.Settings[k])
+		b = jsonlite.AppendString(b, c.Settings[k])
 	}
 	b = append(b, '}')
 	return append(b, '}')
@@ -203,7 +205,7 @@ func AppendConfigureResult(dst []byte, c *ConfigureResult) []byte {
 	b := append(dst, '{')
 	if c.Error != "" {
 		b = appendKey(b, "error", true)
-		b = appendString(b, c.Error)
+		b = jsonlite.AppendString(b, c.Error)
 	}
 	return append(b, '}')
 }
@@ -229,10 +231,10 @@ func DecodeConfigureResult(data []byte, c *ConfigureResult) error {
 func AppendMessage(dst []byte, m *Message) []byte {
 	b := append(dst, '{')
 	b = appendKey(b, "to", true)
-	b = appendString(b, m.To)
+	b = jsonlite.AppendString(b, m.To)
 	if m.Text != "" {
 		b = appendKey(b, "text", false)
-		b = appendString(b, m.Text)
+		b = jsonlite.AppendString(b, m.Text)
 	}
 	if m.TemplateID != 0 {
 		b = appendKey(b, "template_id", false)
@@ -244,7 +246,7 @@ func AppendMessage(dst []byte, m *Message) []byte {
 	}
 	if m.Ref != "" {
 		b = appendKey(b, "ref", false)
-		b = appendString(b, m.Ref)
+		b = jsonlite.AppendString(b, m.Ref)
 	}
 	return append(b, '}')
 }
@@ -304,9 +306,9 @@ func appendHeaders(b []byte, hs []Header) []byte {
 		}
 		b = append(b, '{')
 		b = appendKey(b, "name", true)
-		b = appendString(b, hs[i].Name)
+		b = jsonlite.AppendString(b, hs[i].Name)
 		b = appendKey(b, "value", false)
-		b = appendString(b, hs[i].Value)
+		b = jsonlite.AppendString(b, hs[i].Value)
 		b = append(b, '}')
 	}
 	return append(b, ']')
@@ -350,9 +352,9 @@ func appendRequest(dst []byte, q *Request) []byte {
 func appendRequestHead(dst []byte, q *Request) []byte {
 	b := append(dst, '{')
 	b = appendKey(b, "method", true)
-	b = appendString(b, q.Method)
+	b = jsonlite.AppendString(b, q.Method)
 	b = appendKey(b, "url", false)
-	b = appendString(b, q.URL)
+	b = jsonlite.AppendString(b, q.URL)
 	if len(q.Headers) > 0 {
 		b = appendKey(b, "headers", false)
 		b = appendHeaders(b, q.Headers)
@@ -407,7 +409,7 @@ func AppendResponse(dst []byte, p *Response) []byte {
 	first := true
 	if p.State != "" {
 		b = appendKey(b, "state", true)
-		b = appendString(b, p.State)
+		b = jsonlite.AppendString(b, p.State)
 		first = false
 	}
 	b = appendKey(b, "status", first)
@@ -488,19 +490,19 @@ func AppendResult(dst []byte, res *Result) []byte {
 	b = appendBool(b, res.OK)
 	if res.MessageID != "" {
 		b = appendKey(b, "message_id", false)
-		b = appendString(b, res.MessageID)
+		b = jsonlite.AppendString(b, res.MessageID)
 	}
 	if res.Class != "" {
 		b = appendKey(b, "class", false)
-		b = appendString(b, res.Class)
+		b = jsonlite.AppendString(b, res.Class)
 	}
 	if res.Code != "" {
 		b = appendKey(b, "code", false)
-		b = appendString(b, res.Code)
+		b = jsonlite.AppendString(b, res.Code)
 	}
 	if res.Text != "" {
 		b = appendKey(b, "text", false)
-		b = appendString(b, res.Text)
+		b = jsonlite.AppendString(b, res.Text)
 	}
 	return append(b, '}')
 }
@@ -547,7 +549,7 @@ func AppendAction(dst []byte, a *Action) []byte {
 	}
 	if a.State != "" {
 		b = appendKey(b, "state", first)
-		b = appendString(b, a.State)
+		b = jsonlite.AppendString(b, a.State)
 		first = false
 	}
 	if a.Result != nil {

@@ -1,6 +1,10 @@
 package abi
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/chelseru/chelseru/sdk/jsonlite"
+)
 
 // ActionEncoder encodes Actions exactly as AppendAction does, remembering
 // the encoding of the last request's method, URL and headers. A plugin asks
@@ -28,7 +32,7 @@ func (e *ActionEncoder) Append(dst []byte, a *Action) []byte {
 	b := appendRequestTail(append(dst, e.prefix...), q)
 	if a.State != "" {
 		b = appendKey(b, "state", false)
-		b = appendString(b, a.State)
+		b = jsonlite.AppendString(b, a.State)
 	}
 	if a.Result != nil {
 		b = appendKey(b, "result", false)

@@ -1,6 +1,10 @@
 package abi
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/chelseru/chelseru/sdk/jsonlite"
+)
 
 // Fast paths for the inputs a guest decodes on every send: a Message and a
 // Response exactly as AppendMessage and AppendResponse write them (keys in
@@ -17,14 +21,14 @@ func hasPrefixAt(data []byte, i int, lit string) bool {
 }
 
 // fastString reads a JSON string at data[i] made of plain bytes only
-// (plainRun) and returns it (aliasing data when view) and the index after
+// (jsonlite.PlainPrefix) and returns it (aliasing data when view) and the index after
 // its closing quote.
 func fastString(data []byte, i int, view bool) (string, int, bool) {
 	if i >= len(data) || data[i] != '"' {
 		return "", i, false
 	}
 	start := i + 1
-	end := start + plainRun(data[start:])
+	end := start + jsonlite.PlainPrefix(data[start:])
 	if end >= len(data) || data[end] != '"' {
 		return "", i, false
 	}

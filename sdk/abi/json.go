@@ -4,10 +4,12 @@ import (
 	"strconv"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/chelseru/chelseru/sdk/jsonlite"
 )
 
 // This file holds the small, reflection-free JSON writer and reader the codec
-// is built on. It knows exactly the JSON subset the ABI messages use: objects,
+// is built on (strings are written and scanned by sdk/jsonlite). It knows exactly the JSON subset the ABI messages use: objects,
 // arrays, strings, integers, booleans and null. It never uses reflect or fmt,
 // so a guest that imports this package stays small and fast.
 
@@ -25,82 +27,6 @@ type DecodeError struct {
 // Error implements error.
 func (e *DecodeError) Error() string {
 	return "abi: " + e.Msg + " at offset " + strconv.Itoa(e.Offset)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
-// encoding/json does, so the output is always valid JSON and valid UTF-8.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		i += plainRun(unsafe.Slice(unsafe.StringData(s[i:]), len(s)-i))
-		if i == len(s) {
-			break
-		}
-		c := s[i]
-		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			// Valid JSON, but not valid inside JavaScript strings.
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-// plainRun returns the length of the longest prefix of b made of printable
-// ASCII other than '"' and '\\' (the bytes a JSON string holds as they
-// are). It tests eight bytes at a time: in a wasm guest, where every byte
-// of a loop costs several instructions and a bounds check, that is most of
-// the cost of reading and writing strings.
-func plainRun(b []byte) int {
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		x := *(*uint64)(unsafe.Pointer(&b[i])) // any byte order will do
-		const ones, highs = 0x0101010101010101, 0x8080808080808080
-		// A byte < 0x20, == '"', == '\\' or >= 0x80 sets its high bit in one
-		// of the terms; with none of them, no subtraction borrows, so no
-		// other byte can set one.
-		if ((x-0x20*ones)|((x^('"'*ones))-ones)|((x^('\\'*ones))-ones)|x)&highs != 0 {
-			break
-		}
-	}
-	for i < len(b) && b[i] >= 0x20 && b[i] < 0x80 && b[i] != '"' && b[i] != '\\' {
-		i++
-	}
-	return i
 }
 
 // appendKey appends `"key":` for a key that needs no escaping, with a leading
@@ -127,7 +53,7 @@ func appendStrings(b []byte, ss []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, s)
+		b = jsonlite.AppendString(b, s)
 	}
 	return append(b, ']')
 }
@@ -299,7 +225,7 @@ func (r *reader) strBytes() []byte {
 	}
 	r.pos++
 	start := r.pos
-	i := start + plainRun(r.data[start:])
+	i := start + jsonlite.PlainPrefix(r.data[start:])
 	if i < len(r.data) {
 		if r.data[i] == '"' {
 			r.pos = i + 1
