@@ -14,6 +14,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
+	"github.com/chelseru/chelseru/sdk"
 	"github.com/chelseru/chelseru/sdk/abi"
 )
 
@@ -139,7 +140,7 @@ func (e *engines) hostLog(ctx context.Context, mod api.Module, stack []uint64) {
 	if truncated {
 		msg += "…"
 	}
-	e.logger.Log(ctx, slogLevel(level), msg, slog.String("plugin", name))
+	e.logger.Log(ctx, sdk.SlogLevel(int(level)), msg, slog.String("plugin", name))
 }
 
 // sanitizeLine makes a guest's bytes one printable line of valid UTF-8.
@@ -161,17 +162,4 @@ func sanitizeLine(b []byte) string {
 		b = b[size:]
 	}
 	return sb.String()
-}
-
-func slogLevel(level int32) slog.Level {
-	switch level {
-	case abi.LogDebug:
-		return slog.LevelDebug
-	case abi.LogWarn:
-		return slog.LevelWarn
-	case abi.LogError:
-		return slog.LevelError
-	default:
-		return slog.LevelInfo
-	}
 }

@@ -32,11 +32,12 @@ func Log(level int, msg string) {
 		(*f)(level, msg)
 		return
 	}
-	slog.Default().Log(context.Background(), slogLevel(level), msg, "source", "plugin")
+	slog.Default().Log(context.Background(), SlogLevel(level), msg, "source", "plugin")
 }
 
-// slogLevel maps an ABI log level to a slog level (unknown levels are Info).
-func slogLevel(level int) slog.Level {
+// SlogLevel maps an ABI log level (abi.LogDebug … abi.LogError) to a slog
+// level; unknown levels are Info. The host logs plugin lines with it too.
+func SlogLevel(level int) slog.Level {
 	switch level {
 	case abi.LogDebug:
 		return slog.LevelDebug

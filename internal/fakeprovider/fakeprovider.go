@@ -389,6 +389,21 @@ func writeJSON(x exchange, status int, body string) {
 	x.Write(status, "application/json; charset=utf-8", body)
 }
 
+// postForm reads the form of a POST; anything else is answered 405 or 400
+// as net/http would, and postForm reports false.
+func postForm(x exchange) bool {
+	if x.Method() != http.MethodPost {
+		x.SetHeader("Allow", "POST")
+		httpError(x, "405 method not allowed", http.StatusMethodNotAllowed)
+		return false
+	}
+	if !x.ParseForm() {
+		httpError(x, "400 bad request", http.StatusBadRequest)
+		return false
+	}
+	return true
+}
+
 // notFound and httpError answer as net/http's NotFound and Error do.
 func notFound(x exchange) { httpError(x, "404 page not found", http.StatusNotFound) }
 

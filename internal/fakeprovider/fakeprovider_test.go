@@ -221,6 +221,16 @@ func testWireValidation(t *testing.T, opts ...Option) {
 			}
 		})
 	}
+	for _, u := range []string{m.URL() + "/api/SendSMS/SendSMS", pw.URL() + "/webservice-send-sms/send"} {
+		resp, err := client.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST" {
+			t.Errorf("GET %s: HTTP %d, Allow %q; want 405, POST", u, resp.StatusCode, resp.Header.Get("Allow"))
+		}
+	}
 	if k.Count() != 5 || len(k.Received()) != 0 {
 		t.Errorf("invalid requests: Count %d, Received %d", k.Count(), len(k.Received()))
 	}

@@ -1,7 +1,6 @@
 package fakeprovider
 
 import (
-	"net/http"
 	"strconv"
 	"strings"
 
@@ -41,13 +40,7 @@ func serveMeliPayamak(s *Server, x exchange) {
 		notFound(x)
 		return
 	}
-	if x.Method() != http.MethodPost {
-		x.SetHeader("Allow", "POST")
-		httpError(x, "405 method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	if !x.ParseForm() {
-		httpError(x, "400 bad request", http.StatusBadRequest)
+	if !postForm(x) {
 		return
 	}
 	template := method == "BaseServiceNumber"
