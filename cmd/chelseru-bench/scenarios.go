@@ -47,20 +47,38 @@ func sendBody(dst, mobile []byte) []byte {
 	return append(dst, `"}`...)
 }
 
+// sender is one worker's POST /api/otp/send/ to a new number each time, its
+// buffers reused.
+type sender struct {
+	w            *loadgen.HTTPWorker
+	nums         *mobiles
+	mobile, body []byte
+}
+
+func newSender(client *fasthttp.HostClient, timeout time.Duration, nums *mobiles) *sender {
+	w := loadgen.NewHTTPWorker(client)
+	w.Timeout = timeout
+	return &sender{w: w, nums: nums}
+}
+
+// send asks for a code for the next number and returns the 200 body; the
+// number stays in c.mobile.
+func (c *sender) send() ([]byte, error) {
+	var err error
+	if c.mobile, err = c.nums.append(c.mobile[:0]); err != nil {
+		return nil, err
+	}
+	c.body = sendBody(c.body[:0], c.mobile)
+	return c.w.PostJSON(sendPath, c.body, fasthttp.StatusOK)
+}
+
 // sendScenario is one POST /api/otp/send/ per unit, each to a new number;
 // the same unit drives the bare handler. timeout bounds each request.
 func sendScenario(name string, client *fasthttp.HostClient, timeout time.Duration, nums *mobiles) loadgen.Scenario {
 	return loadgen.Scenario{Name: name, NewWorker: func(int) (loadgen.Unit, error) {
-		w := loadgen.NewHTTPWorker(client)
-		w.Timeout = timeout
-		var mobile, body []byte
+		c := newSender(client, timeout, nums)
 		return func(context.Context) error {
-			var err error
-			if mobile, err = nums.append(mobile[:0]); err != nil {
-				return err
-			}
-			body = sendBody(body[:0], mobile)
-			got, err := w.PostJSON(sendPath, body, fasthttp.StatusOK)
+			got, err := c.send()
 			if err != nil {
 				return err
 			}
@@ -83,31 +101,24 @@ type codeSource interface {
 // each request.
 func loginScenario(client *fasthttp.HostClient, timeout time.Duration, nums *mobiles, codes codeSource) loadgen.Scenario {
 	return loadgen.Scenario{Name: scenarioLogin, NewWorker: func(int) (loadgen.Unit, error) {
-		w := loadgen.NewHTTPWorker(client)
-		w.Timeout = timeout
-		var mobile, body []byte
+		c := newSender(client, timeout, nums)
 		return func(context.Context) error {
-			var err error
-			if mobile, err = nums.append(mobile[:0]); err != nil {
+			if _, err := c.send(); err != nil {
 				return err
 			}
-			body = sendBody(body[:0], mobile)
-			if _, err := w.PostJSON(sendPath, body, fasthttp.StatusOK); err != nil {
-				return err
-			}
-			code, ok := codes.Code(string(mobile))
+			code, ok := codes.Code(string(c.mobile))
 			if !ok {
-				return fmt.Errorf("the fake provider has no code for %s", mobile)
+				return fmt.Errorf("the fake provider has no code for %s", c.mobile)
 			}
 			if !isToken(code) {
-				return fmt.Errorf("the fake provider holds an odd code %.40q for %s", code, mobile)
+				return fmt.Errorf("the fake provider holds an odd code %.40q for %s", code, c.mobile)
 			}
-			body = append(body[:0], `{"mobile_number":"`...)
-			body = append(body, mobile...)
-			body = append(body, `","code":"`...)
-			body = append(body, code...)
-			body = append(body, `"}`...)
-			got, err := w.PostJSON(authPath, body, fasthttp.StatusOK)
+			b := append(c.body[:0], `{"mobile_number":"`...)
+			b = append(b, c.mobile...)
+			b = append(b, `","code":"`...)
+			b = append(b, code...)
+			c.body = append(b, `"}`...)
+			got, err := c.w.PostJSON(authPath, c.body, fasthttp.StatusOK)
 			if err != nil {
 				return err
 			}
