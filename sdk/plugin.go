@@ -30,6 +30,9 @@ type Plugin interface {
 	// share the SDK's input buffer, which the next call overwrites: they are
 	// valid until Send returns. Keep nothing of them beyond the call (copy
 	// with strings.Clone if you must); the returned Action may use them.
+	// The SDK encodes the returned Action before it calls the plugin again,
+	// so the Action may also point into the plugin's own buffers
+	// (provider.Scratch).
 	Send(m abi.Message) abi.Action
 	// Response turns the HTTP response to the last request (with the State
 	// that came beside it) into the next action. The host may deliver it to

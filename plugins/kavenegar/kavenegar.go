@@ -78,7 +78,8 @@ type Plugin struct {
 	sendURL    string // {base}/v1/{key}/sms/send.json
 	lookupURL  string // {base}/v1/{key}/verify/lookup.json
 	configured bool
-	buf        []byte // scratch for request bodies
+	buf        []byte           // scratch for request bodies
+	out        provider.Scratch // the Request and Result returned, reused
 }
 
 // New returns the Kavenegar provider, to be configured before use.
@@ -160,21 +161,12 @@ func (p *Plugin) Send(m abi.Message) abi.Action {
 		url, state = p.sendURL, stateSend
 	}
 	p.buf = b
-	return abi.Action{
-		Request: &abi.Request{
-			Method:  "POST",
-			URL:     url,
-			Headers: provider.FormHeaders,
-			Body:    string(b),
-		},
-		State: state,
-	}
+	return abi.Action{Request: p.out.POSTForm(url, b), State: state}
 }
 
 // Response turns Kavenegar's answer into the Result.
 func (p *Plugin) Response(r abi.Response) abi.Action {
-	res := p.parse(r.Status, r.Body)
-	return abi.Action{Result: &res}
+	return abi.Action{Result: p.out.Result(p.parse(r.Status, r.Body))}
 }
 
 // parse classifies one answer. It never panics and always returns a

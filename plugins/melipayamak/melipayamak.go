@@ -76,6 +76,7 @@ type Plugin struct {
 	configured  bool
 	auth        []byte // "username=…&password=…", form-encoded once by Configure
 	buf         []byte
+	out         provider.Scratch // the Request and Result returned, reused
 }
 
 // New returns the Meli Payamak provider, to be configured before use.
@@ -160,21 +161,12 @@ func (p *Plugin) Send(m abi.Message) abi.Action {
 		url, state = p.sendURL, stateSend
 	}
 	p.buf = b
-	return abi.Action{
-		Request: &abi.Request{
-			Method:  "POST",
-			URL:     url,
-			Headers: provider.FormHeaders,
-			Body:    string(b),
-		},
-		State: state,
-	}
+	return abi.Action{Request: p.out.POSTForm(url, b), State: state}
 }
 
 // Response turns Meli Payamak's answer into the Result.
 func (p *Plugin) Response(r abi.Response) abi.Action {
-	res := p.parse(r.Status, r.Body)
-	return abi.Action{Result: &res}
+	return abi.Action{Result: p.out.Result(p.parse(r.Status, r.Body))}
 }
 
 // parse classifies one answer. It never panics and always returns a

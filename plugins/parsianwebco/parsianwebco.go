@@ -72,6 +72,7 @@ type Plugin struct {
 	configured bool
 	auth       []byte // "token=…", form-encoded once by Configure
 	buf        []byte
+	out        provider.Scratch // the Request and Result returned, reused
 }
 
 // New returns the Parsian Webco provider, to be configured before use.
@@ -134,21 +135,12 @@ func (p *Plugin) Send(m abi.Message) abi.Action {
 	b = provider.AppendForm(b, "Receiver", m.To)
 	b = provider.AppendForm(b, "delay", "1")
 	p.buf = b
-	return abi.Action{
-		Request: &abi.Request{
-			Method:  "POST",
-			URL:     p.sendURL,
-			Headers: provider.FormHeaders,
-			Body:    string(b),
-		},
-		State: "send",
-	}
+	return abi.Action{Request: p.out.POSTForm(p.sendURL, b), State: "send"}
 }
 
 // Response turns Parsian Webco's answer into the Result.
 func (p *Plugin) Response(r abi.Response) abi.Action {
-	res := p.parse(r.Status, r.Body)
-	return abi.Action{Result: &res}
+	return abi.Action{Result: p.out.Result(p.parse(r.Status, r.Body))}
 }
 
 // parse classifies one answer. It never panics and always returns a

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chelseru/chelseru/sdk/abi"
 	"github.com/chelseru/chelseru/sdk/provider"
 )
 
@@ -90,5 +91,23 @@ func TestBaseURL(t *testing.T) {
 	_, err := provider.BaseURL(map[string]string{key: "https://u:secret@h"}, key, def)
 	if err == nil || !strings.HasPrefix(err.Error(), key+": ") || strings.Contains(err.Error(), "secret") {
 		t.Errorf("bad URL: %v; want an error naming the key and not the URL", err)
+	}
+}
+
+// TestScratch: the request and result come back as built, the body shared
+// with the plugin's buffer, and are reused by the next call.
+func TestScratch(t *testing.T) {
+	var s provider.Scratch
+	body := []byte("a=1&b=2")
+	q := s.POSTForm("https://api.example/send", body)
+	if q.Method != "POST" || q.URL != "https://api.example/send" || q.Body != "a=1&b=2" || len(q.Headers) != len(provider.FormHeaders) {
+		t.Fatalf("request %+v", q)
+	}
+	if q2 := s.POSTForm("https://api.example/other", nil); q2 != q || q2.Body != "" || q2.URL != "https://api.example/other" {
+		t.Fatalf("second request %+v (same pointer: %v)", q2, q2 == q)
+	}
+	r := s.Result(abi.Result{OK: true, MessageID: "42"})
+	if !r.OK || r.MessageID != "42" || s.Result(abi.Result{Class: abi.ClassTemporary}) != r || r.OK {
+		t.Fatalf("result %+v", r)
 	}
 }
