@@ -44,18 +44,30 @@ func (db *DB) getLiveOTP(txn *badger.Txn, key []byte) (chelseru.OTP, bool, error
 	return o, true, nil
 }
 
+// setOTP writes o at key in txn.
 func setOTP(txn *badger.Txn, key []byte, o chelseru.OTP) error {
-	v, err := encodeOTP(o)
+	e, err := otpEntry(key, o)
 	if err != nil {
 		return err
 	}
-	e := badger.NewEntry(key, v)
-	e.ExpiresAt = badgerExpiry(o.ExpiresAt)
 	return txn.SetEntry(e)
 }
 
+// otpEntry is the record o at key, expiring with it.
+func otpEntry(key []byte, o chelseru.OTP) (*badger.Entry, error) {
+	v, err := encodeOTP(o)
+	if err != nil {
+		return nil, err
+	}
+	e := badger.NewEntry(key, v)
+	e.ExpiresAt = badgerExpiry(o.ExpiresAt)
+	return e, nil
+}
+
 // CreateOTP implements chelseru.OTPStore. The code lives under otp/{mobile}
-// with a Badger TTL at o.ExpiresAt. o.ExpiresAt must be in the future.
+// with a Badger TTL at o.ExpiresAt. o.ExpiresAt must be in the future. The
+// write shares a transaction with concurrent creates (groupCommit) and has
+// committed when CreateOTP returns.
 func (db *DB) CreateOTP(ctx context.Context, o chelseru.OTP) (chelseru.OTP, error) {
 	if err := checkMobile(o.Mobile); err != nil {
 		return chelseru.OTP{}, fmt.Errorf("storage: create otp: %w", err)
@@ -64,29 +76,41 @@ func (db *DB) CreateOTP(ctx context.Context, o chelseru.OTP) (chelseru.OTP, erro
 		return chelseru.OTP{}, errors.New("storage: create otp: expiry is not in the future")
 	}
 	key := otpKey(o.Mobile)
-	var existing chelseru.OTP
-	err := db.update(ctx, "create otp", [][]byte{key}, func(txn *badger.Txn) error {
-		// A number that has had no code lately has no record to read (the
-		// stripe lock on key orders this check with other creates).
-		now := time.Now()
-		if !db.otpSeen.absent(string(key), now) {
-			cur, live, err := db.getLiveOTP(txn, key)
-			if err != nil {
-				return err
-			}
-			if live && !cur.Burnt {
-				existing = cur
-				return chelseru.ErrExists
-			}
-		}
-		existing = chelseru.OTP{}
-		db.otpSeen.add(string(key), o.ExpiresAt, now)
-		return setOTP(txn, key, o)
-	})
-	if errors.Is(err, chelseru.ErrExists) {
-		return existing, fmt.Errorf("storage: create otp: live code: %w", err)
-	}
+	release, err := db.enter("create otp")
 	if err != nil {
+		return chelseru.OTP{}, err
+	}
+	defer release()
+	unlock := db.locks.lock([][]byte{key})
+	defer unlock()
+	if err := ctx.Err(); err != nil {
+		return chelseru.OTP{}, fmt.Errorf("storage: create otp: %w", err)
+	}
+	// A number that has had no code lately has no record to read. Writers
+	// of key hold its stripe lock, so the record read here is the one the
+	// write below replaces.
+	now := time.Now()
+	if !db.otpSeen.absent(string(key), now) {
+		var cur chelseru.OTP
+		var live bool
+		err := db.bdb.View(func(txn *badger.Txn) error {
+			var err error
+			cur, live, err = db.getLiveOTP(txn, key)
+			return err
+		})
+		if err != nil {
+			return chelseru.OTP{}, fmt.Errorf("storage: create otp: %w", err)
+		}
+		if live && !cur.Burnt {
+			return cur, fmt.Errorf("storage: create otp: live code: %w", chelseru.ErrExists)
+		}
+	}
+	e, err := otpEntry(key, o)
+	if err != nil {
+		return chelseru.OTP{}, fmt.Errorf("storage: create otp: %w", err)
+	}
+	db.otpSeen.add(string(key), o.ExpiresAt, now)
+	if err := db.group.write(e); err != nil {
 		return chelseru.OTP{}, fmt.Errorf("storage: create otp: %w", err)
 	}
 	return chelseru.OTP{}, nil

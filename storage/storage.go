@@ -169,6 +169,7 @@ type DB struct {
 	closed  bool
 
 	locks    stripes
+	group    groupCommit // blind writes of concurrent callers, one transaction per round
 	counters *counters
 	otpSeen  *presence // OTP keys that may be stored (CreateOTP skips its read for others)
 
@@ -213,6 +214,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		gcDone: make(chan struct{}),
 	}
 	db.locks.seed = maphash.MakeSeed()
+	db.group.bdb = bdb
 	db.counters = newCounters(db, opts.MaxCachedCounters)
 	db.otpSeen = newPresence(time.Now())
 	go db.counters.run(opts.CounterFlushInterval)

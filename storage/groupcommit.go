@@ -1,0 +1,127 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// maxGroup bounds how many callers' writes one group transaction carries
+// (far below Badger's per-transaction limits with the default memtable).
+const maxGroup = 128
+
+// groupCommit writes blind sets (no reads, so no conflicts) of concurrent
+// callers in one Badger transaction each round: a group commit. Every
+// transaction costs Badger a read timestamp, a commit timestamp, two
+// watermark updates and a hand-off to its write goroutine; under load one
+// round carries the writes of every caller that arrived while the previous
+// round was committing, so those costs are paid once per round instead of
+// once per caller. Durability is unchanged: write returns after the round
+// holding its entries has committed, with that round's error.
+//
+// There is no goroutine of its own. The first caller to find no round in
+// progress leads: it commits what is queued (its own entries first), then
+// hands the lead to the oldest waiter, if any, and returns, so no caller
+// commits more than one round for others. Callers that must not interleave
+// with other writers of the same keys hold the stripe locks of those keys
+// while they call write, as CreateOTP does.
+type groupCommit struct {
+	bdb *badger.DB
+
+	mu      sync.Mutex
+	queue   []*groupWrite // waiting for a round, oldest first
+	leading bool          // a round is being committed
+}
+
+// groupWrite is one caller's entries and, once done, their outcome.
+type groupWrite struct {
+	entries []*badger.Entry
+	err     error
+	// wake receives true when the round holding entries has committed (err
+	// is set), or false when the caller is to lead the next round.
+	wake chan bool
+}
+
+var groupWritePool = sync.Pool{New: func() any { return &groupWrite{wake: make(chan bool, 1)} }}
+
+// write sets entries in one transaction shared with concurrent callers and
+// returns once it has committed.
+func (g *groupCommit) write(entries ...*badger.Entry) error {
+	w := groupWritePool.Get().(*groupWrite)
+	w.entries, w.err = entries, nil
+	g.mu.Lock()
+	g.queue = append(g.queue, w)
+	lead := !g.leading
+	g.leading = true
+	g.mu.Unlock()
+	if !lead && !<-w.wake {
+		lead = true // handed the lead: w is now the oldest waiter
+	}
+	if lead {
+		g.lead()
+	}
+	err := w.err
+	w.entries, w.err = nil, nil
+	groupWritePool.Put(w)
+	return err
+}
+
+// lead commits one round: the queue up to maxGroup callers, the leader
+// first. It then passes the lead to the oldest caller still waiting, or
+// gives it up when none is.
+func (g *groupCommit) lead() {
+	g.mu.Lock()
+	n := min(len(g.queue), maxGroup)
+	round := make([]*groupWrite, n)
+	copy(round, g.queue)
+	rest := copy(g.queue, g.queue[n:])
+	clear(g.queue[rest:])
+	g.queue = g.queue[:rest]
+	g.mu.Unlock()
+
+	g.commit(round)
+	// The leader is round[0]; it reads its result from its own struct and
+	// must not be woken (its wake channel holds at most one value).
+	for _, w := range round[1:] {
+		w.wake <- true
+	}
+
+	g.mu.Lock()
+	if len(g.queue) == 0 {
+		g.leading = false
+		g.mu.Unlock()
+		return
+	}
+	next := g.queue[0]
+	g.mu.Unlock()
+	next.wake <- false
+}
+
+// commit writes the entries of round in one transaction and records the
+// outcome in each. A round too big for one transaction is split in halves
+// (not expected with maxGroup, but Badger's limits depend on its options).
+func (g *groupCommit) commit(round []*groupWrite) {
+	err := g.bdb.Update(func(txn *badger.Txn) error {
+		for _, w := range round {
+			for _, e := range w.entries {
+				if err := txn.SetEntry(e); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, badger.ErrTxnTooBig) && len(round) > 1 {
+		g.commit(round[:len(round)/2])
+		g.commit(round[len(round)/2:])
+		return
+	}
+	if err != nil {
+		err = fmt.Errorf("group commit of %d writes: %w", len(round), err)
+	}
+	for _, w := range round {
+		w.err = err
+	}
+}
