@@ -135,8 +135,9 @@ type Options struct {
 	// SessionTouchInterval is how stale a session's LastSeen must be before a
 	// request updates it; 0 means DefaultSessionTouchInterval.
 	SessionTouchInterval time.Duration
-	// SMSTimeout, when positive, bounds one provider call from here too
-	// (SMS.TIMEOUT); the plugin host applies the same bound itself.
+	// SMSTimeout, when positive, bounds one provider call from here, for a
+	// Sender that does not bound its own calls. chelseru serve leaves it 0:
+	// the plugin host bounds every send by SMS.TIMEOUT itself.
 	SMSTimeout time.Duration
 	// Service is the SMS_SERVICE name recorded with every message.
 	Service string
@@ -469,7 +470,7 @@ func (s *Service) smsContext(ctx context.Context) (context.Context, context.Canc
 	if s.opts.SMSTimeout > 0 {
 		return context.WithTimeout(ctx, s.opts.SMSTimeout)
 	}
-	return context.WithCancel(ctx)
+	return ctx, func() {}
 }
 
 // providerError turns a provider failure into the client-facing error. With
