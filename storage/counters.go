@@ -82,21 +82,33 @@ func (c *counters) close() error {
 	return c.flush(false)
 }
 
-// load returns the stored count of each window that is not cached yet.
-func (c *counters) load(ws []*window) (map[string]uint64, error) {
+// load reads the stored count of each window that is neither cached nor
+// loaded yet, and may be in Badger, into found (made when nil), and marks
+// every window it looked at as loaded.
+func (c *counters) load(ws []window, found map[string]uint64) (map[string]uint64, error) {
 	var missing []*window
 	c.mu.Lock()
 	now := time.Now()
-	for _, w := range ws {
-		if _, ok := c.m[string(w.key)]; !ok && !c.stored.absent(string(w.key), now) {
+	for i := range ws {
+		w := &ws[i]
+		if w.loaded {
+			continue
+		}
+		if _, ok := c.m[string(w.key)]; ok {
+			continue
+		}
+		w.loaded = true
+		if !c.stored.absent(string(w.key), now) {
 			missing = append(missing, w)
 		}
 	}
 	c.mu.Unlock()
 	if len(missing) == 0 {
-		return nil, nil
+		return found, nil
 	}
-	found := make(map[string]uint64, len(missing))
+	if found == nil {
+		found = make(map[string]uint64, len(missing))
+	}
 	err := c.db.bdb.View(func(txn *badger.Txn) error {
 		for _, w := range missing {
 			n, err := get(txn, w.key, decodeCounter)
@@ -115,29 +127,35 @@ func (c *counters) load(ws []*window) (map[string]uint64, error) {
 
 // take checks every window and, when none is exhausted, counts the units in
 // all of them; it returns the wait until the latest exhausted window ends.
-func (c *counters) take(now time.Time, ws []*window) (time.Duration, error) {
-	stored, err := c.load(ws)
-	if err != nil {
-		return 0, err
-	}
-	if c.full() {
-		if err := c.flush(true); err != nil {
+func (c *counters) take(now time.Time, ws []window) (time.Duration, error) {
+	var stored map[string]uint64
+	flushed := false
+	for {
+		var err error
+		if stored, err = c.load(ws, stored); err != nil {
 			return 0, err
 		}
+		c.mu.Lock()
+		if len(c.m) >= c.max && !flushed {
+			c.mu.Unlock()
+			if err := c.flush(true); err != nil {
+				return 0, err
+			}
+			flushed = true
+			continue
+		}
+		if c.attach(now, ws, stored) {
+			break
+		}
+		// A window cached when load looked was evicted since (a full
+		// cache's flush, another caller's): read its stored count.
+		c.mu.Unlock()
 	}
-	real := time.Now()
-	c.mu.Lock()
 	defer c.mu.Unlock()
 	var wait time.Duration
-	for _, w := range ws {
-		e, ok := c.m[string(w.key)]
-		if !ok {
-			// The rest of the window by the real clock: a caller whose clock
-			// differs never has a live window's count dropped early.
-			e = &counter{n: stored[string(w.key)], expires: real.Add(w.end.Sub(now))}
-			c.m[string(w.key)] = e
-		}
-		w.count = e.n
+	for i := range ws {
+		w := &ws[i]
+		w.count = w.c.n
 		if w.count+w.need > w.max {
 			wait = max(wait, w.end.Sub(now))
 		}
@@ -145,19 +163,34 @@ func (c *counters) take(now time.Time, ws []*window) (time.Duration, error) {
 	if wait > 0 {
 		return wait, nil
 	}
-	for _, w := range ws {
-		e := c.m[string(w.key)]
-		e.n += w.need
-		e.dirty = true
+	for i := range ws {
+		ws[i].c.n += ws[i].need
+		ws[i].c.dirty = true
 	}
 	return 0, nil
 }
 
-// full reports whether the cache has reached its bound.
-func (c *counters) full() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.m) >= c.max
+// attach points each window at its cached counter, caching the loaded count
+// of a window not cached yet. It reports false, having cached nothing more
+// than correct counts, when a window is neither cached nor loaded. c.mu is
+// held.
+func (c *counters) attach(now time.Time, ws []window, stored map[string]uint64) bool {
+	real := time.Now()
+	for i := range ws {
+		w := &ws[i]
+		e, ok := c.m[string(w.key)]
+		if !ok {
+			if !w.loaded {
+				return false
+			}
+			// The rest of the window by the real clock: a caller whose clock
+			// differs never has a live window's count dropped early.
+			e = &counter{n: stored[string(w.key)], expires: real.Add(w.end.Sub(now))}
+			c.m[string(w.key)] = e
+		}
+		w.c = e
+	}
+	return true
 }
 
 // flush writes every changed window to Badger and drops ended windows; with

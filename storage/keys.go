@@ -80,7 +80,9 @@ func messageKey(id int64) []byte { return appendInt64([]byte(pMessage), id) }
 // the window length and the window start in Unix milliseconds, fixed width,
 // so two limits sharing a key with different windows never share a counter.
 func rateLimitKey(key string, window time.Duration, start time.Time) []byte {
-	b := append([]byte(pRateLimit), key...)
+	b := make([]byte, 0, len(pRateLimit)+len(key)+2*(1+8))
+	b = append(b, pRateLimit...)
+	b = append(b, key...)
 	b = append(b, '/')
 	b = appendInt64(b, window.Milliseconds())
 	b = append(b, '/')

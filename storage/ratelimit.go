@@ -18,15 +18,20 @@ type window struct {
 	need  uint64 // units to take: more than 1 when a limit is named twice
 	end   time.Time
 	count uint64
+	c     *counter // the cached counter, set by counters.attach
+	// loaded is set once counters.load has looked for the window's stored
+	// count (it was not cached then).
+	loaded bool
 }
 
 // windows groups limits by counter key and checks them.
-func windows(now time.Time, limits []chelseru.Limit) ([]*window, error) {
+func windows(now time.Time, limits []chelseru.Limit) ([]window, error) {
 	if len(limits) > maxLimitsPerTake {
 		return nil, fmt.Errorf("at most %d limits per call, got %d", maxLimitsPerTake, len(limits))
 	}
-	ws := make([]*window, 0, len(limits))
-	byKey := make(map[string]*window, len(limits))
+	ws := make([]window, 0, len(limits))
+	ms := now.UnixMilli()
+next:
 	for _, l := range limits {
 		if l.Key == "" || len(l.Key) > maxLimitKeyLen {
 			return nil, fmt.Errorf("limit key must be 1 to %d bytes, got %d", maxLimitKeyLen, len(l.Key))
@@ -35,18 +40,17 @@ func windows(now time.Time, limits []chelseru.Limit) ([]*window, error) {
 			return nil, fmt.Errorf("limit %q: window must be at least 1ms, got %v", l.Key, l.Window)
 		}
 		wms := l.Window.Milliseconds()
-		ms := now.UnixMilli()
 		startMs := ms - ((ms%wms)+wms)%wms // floor, also before 1970
 		start := time.UnixMilli(startMs)
 		k := rateLimitKey(l.Key, time.Duration(wms)*time.Millisecond, start)
-		if w, ok := byKey[string(k)]; ok {
-			w.need++
-			w.max = min(w.max, uint64(max(l.Max, 0)))
-			continue
+		for i := range ws { // at most maxLimitsPerTake: a scan beats a map
+			if w := &ws[i]; string(w.key) == string(k) {
+				w.need++
+				w.max = min(w.max, uint64(max(l.Max, 0)))
+				continue next
+			}
 		}
-		w := &window{key: k, max: uint64(max(l.Max, 0)), need: 1, end: start.Add(time.Duration(wms) * time.Millisecond)}
-		byKey[string(k)] = w
-		ws = append(ws, w)
+		ws = append(ws, window{key: k, max: uint64(max(l.Max, 0)), need: 1, end: start.Add(time.Duration(wms) * time.Millisecond)})
 	}
 	return ws, nil
 }

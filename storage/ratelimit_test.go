@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"testing"
@@ -276,9 +277,47 @@ func TestTakeSkipsReadForNewWindows(t *testing.T) {
 	if !db.counters.stored.absent(string(ws[0].key), now) {
 		t.Fatal("a window never stored is not known to be absent")
 	}
-	found, err := db.counters.load(ws)
+	found, err := db.counters.load(ws, nil)
 	wantErr(t, err, nil)
 	if len(found) != 0 {
 		t.Fatalf("load found %v for a new window", found)
+	}
+}
+
+// TestTakeAfterEviction: a window cached when Take looked for stored counts
+// and evicted before it counted (a full cache's flush by another caller) is
+// read back from Badger, not counted from zero.
+func TestTakeAfterEviction(t *testing.T) {
+	db := openTest(t, Options{})
+	ctx := context.Background()
+	now := time.Now()
+	lim := chelseru.Limit{Key: "evicted", Max: 2, Window: time.Hour}
+	wait, err := db.Take(ctx, now, lim)
+	wantErr(t, err, nil)
+	if wait != 0 {
+		t.Fatalf("first take waits %v", wait)
+	}
+	ws, err := windows(now, []chelseru.Limit{lim})
+	wantErr(t, err, nil)
+	stored, err := db.counters.load(ws, nil) // cached: nothing to load
+	wantErr(t, err, nil)
+	wantErr(t, db.counters.flush(true), nil) // written
+	wantErr(t, db.counters.flush(true), nil) // clean now: evicted
+	db.counters.mu.Lock()
+	ok := db.counters.attach(now, ws, stored)
+	db.counters.mu.Unlock()
+	if ok {
+		t.Fatal("attach counted an evicted window it had not loaded")
+	}
+	// Take as a whole: the stored count (1) plus this one reaches Max.
+	wait, err = db.Take(ctx, now, lim)
+	wantErr(t, err, nil)
+	if wait != 0 {
+		t.Fatalf("second take waits %v", wait)
+	}
+	wait, err = db.Take(ctx, now, lim)
+	wantErr(t, err, nil)
+	if wait == 0 {
+		t.Fatal("third take of a limit of 2 was admitted: the evicted count was lost")
 	}
 }
