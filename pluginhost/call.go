@@ -26,8 +26,9 @@ import (
 // URL, which may hold an API key.
 type caller interface {
 	// call makes q (already checked: checkRequest returned u) and reads at
-	// most Config.MaxResponseBytes of the answer.
-	call(ctx context.Context, q *abi.Request, u *checkedURL) (abi.Response, error)
+	// most Config.MaxResponseBytes of the answer, with the response headers
+	// keep selects (sorted by name; values of one name in their order).
+	call(ctx context.Context, q *abi.Request, u *checkedURL, keep headerFilter) (abi.Response, error)
 	// close drops idle connections.
 	close()
 }
@@ -111,7 +112,7 @@ func newFastCaller(cfg Config, st *counters) *fastCaller {
 
 func (f *fastCaller) close() { f.c.CloseIdleConnections() }
 
-func (f *fastCaller) call(ctx context.Context, q *abi.Request, u *checkedURL) (abi.Response, error) {
+func (f *fastCaller) call(ctx context.Context, q *abi.Request, u *checkedURL, keep headerFilter) (abi.Response, error) {
 	start := time.Now()
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
@@ -148,11 +149,16 @@ func (f *fastCaller) call(ctx context.Context, q *abi.Request, u *checkedURL) (a
 	f.stats.httpRequests.Add(1)
 	f.stats.httpNanos.Add(int64(time.Since(start)))
 	out := abi.Response{Status: resp.StatusCode(), Body: string(resp.Body())}
+	if !keep.any() {
+		return out, nil // most plugins want no headers: copy none
+	}
 	for k, v := range resp.Header.All() {
 		if len(out.Headers) == maxResponseHeaders {
 			break
 		}
-		out.Headers = append(out.Headers, abi.Header{Name: string(k), Value: truncate(string(v), maxHeaderValue)})
+		if name := string(k); keep.wants(name) {
+			out.Headers = append(out.Headers, abi.Header{Name: name, Value: truncate(string(v), maxHeaderValue)})
+		}
 	}
 	// Sorted by name, the order net/http's map gave; values of one name
 	// keep their order.
@@ -183,7 +189,7 @@ func (n *netCaller) close() {
 	}
 }
 
-func (n *netCaller) call(ctx context.Context, q *abi.Request, c *checkedURL) (abi.Response, error) {
+func (n *netCaller) call(ctx context.Context, q *abi.Request, c *checkedURL, keep headerFilter) (abi.Response, error) {
 	var body io.Reader
 	if q.Body != "" {
 		body = strings.NewReader(q.Body)
@@ -223,7 +229,9 @@ func (n *netCaller) call(ctx context.Context, q *abi.Request, c *checkedURL) (ab
 	out := abi.Response{Status: resp.StatusCode, Body: string(b)}
 	names := make([]string, 0, len(resp.Header))
 	for k := range resp.Header {
-		names = append(names, k)
+		if keep.wants(k) {
+			names = append(names, k)
+		}
 	}
 	slices.Sort(names)
 	for _, k := range names {

@@ -333,13 +333,12 @@ func (h *Host) send(ctx context.Context, msg chelseru.SMS) (chelseru.SMSResult, 
 			err = h.pluginFailure(m, berr)
 			break
 		}
-		resp, rerr := h.caller.call(ctx, action.Request, u)
+		resp, rerr := h.caller.call(ctx, action.Request, u, m.headers)
 		if rerr != nil {
 			err = rerr
 			break
 		}
 		resp.State = action.State
-		resp.Headers = m.headers.keep(resp.Headers)
 		action, err = h.step(ctx, m, func(b []byte) []byte { return abi.AppendResponse(b, &resp) }, true)
 	}
 	return chelseru.SMSResult{}, err

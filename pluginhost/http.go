@@ -218,19 +218,10 @@ func newHeaderFilter(names []string) headerFilter {
 	return f
 }
 
-// keep returns the headers of hs f selects, reusing hs's array.
-func (f headerFilter) keep(hs []abi.Header) []abi.Header {
-	if f.all {
-		return hs
-	}
-	out := hs[:0]
-	for _, h := range hs {
-		if f.names[http.CanonicalHeaderKey(h.Name)] {
-			out = append(out, h)
-		}
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
+// any reports whether f selects any header at all.
+func (f headerFilter) any() bool { return f.all || len(f.names) > 0 }
+
+// wants reports whether f selects the header called name (any case).
+func (f headerFilter) wants(name string) bool {
+	return f.all || (len(f.names) > 0 && f.names[http.CanonicalHeaderKey(name)])
 }
