@@ -103,16 +103,7 @@ func (g *groupCommit) lead() {
 // outcome in each. A round too big for one transaction is split in halves
 // (not expected with maxGroup, but Badger's limits depend on its options).
 func (g *groupCommit) commit(round []*groupWrite) {
-	err := g.bdb.Update(func(txn *badger.Txn) error {
-		for _, w := range round {
-			for _, e := range w.entries {
-				if err := txn.SetEntry(e); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
+	err := g.update(round)
 	if errors.Is(err, badger.ErrTxnTooBig) && len(round) > 1 {
 		g.commit(round[:len(round)/2])
 		g.commit(round[len(round)/2:])
@@ -124,4 +115,25 @@ func (g *groupCommit) commit(round []*groupWrite) {
 	for _, w := range round {
 		w.err = err
 	}
+}
+
+// update sets the entries of round in one transaction. A panic in Badger
+// becomes the round's error: the leader must go on to wake its waiters and
+// pass the lead, or every later create would wait forever.
+func (g *groupCommit) update(round []*groupWrite) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("badger panicked: %v", p)
+		}
+	}()
+	return g.bdb.Update(func(txn *badger.Txn) error {
+		for _, w := range round {
+			for _, e := range w.entries {
+				if err := txn.SetEntry(e); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 
@@ -158,5 +159,27 @@ func BenchmarkGroupCommit(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// TestGroupCommitPanic: a panic inside the transaction (here a nil
+// database) is every caller's error; the lead is given up, so later writes
+// are not stuck behind it.
+func TestGroupCommitPanic(t *testing.T) {
+	g := &groupCommit{}
+	for round := range 2 {
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Go(func() {
+				err := g.write(badger.NewEntry(fmt.Appendf(nil, "k%d", i), []byte("v")))
+				if err == nil || !strings.Contains(err.Error(), "panicked") {
+					t.Errorf("round %d: write = %v, want the panic as an error", round, err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	if g.leading || len(g.queue) != 0 {
+		t.Fatalf("after the panics: leading %v, %d queued", g.leading, len(g.queue))
 	}
 }
