@@ -26,10 +26,25 @@ func Username(group int64, mobile string) string { return fmt.Sprintf("G%d-%s", 
 // only its HMAC under a server key.
 type OTP struct {
 	Mobile    string // normalised, 09XXXXXXXXX
-	Hash      []byte // HMAC-SHA256 of the code under the server's OTP key
+	Hash      []byte // HMAC-SHA256 of the code under the server's OTP key; empty once used or discarded
 	Attempts  int    // wrong tries so far
 	Burnt     bool   // too many wrong tries: refused until a new code is sent
 	ExpiresAt time.Time
+	// Sends counts the codes created for Mobile in the send window that ends
+	// at WindowEnd (the per-number send limit, SendLimit). The record is
+	// kept until the later of ExpiresAt and WindowEnd.
+	Sends     int
+	WindowEnd time.Time
+}
+
+// SendLimit is the per-number send limit OTPStore.CreateOTP enforces: at
+// most Max codes per fixed Window, windows aligned to the Unix epoch and
+// placed by the caller's clock Now (as RateLimiter.Take places its windows).
+// Max <= 0 means no limit.
+type SendLimit struct {
+	Max    int
+	Window time.Duration
+	Now    time.Time
 }
 
 // OTPCheck is the outcome of OTPStore.VerifyOTP.
@@ -38,7 +53,7 @@ type OTPCheck int
 // Outcomes of OTPStore.VerifyOTP.
 const (
 	OTPMissing  OTPCheck = iota // no live code for the number
-	OTPMatched                  // the code was right and is now used up (deleted)
+	OTPMatched                  // the code was right and is now used up
 	OTPMismatch                 // wrong code; attempts incremented, still usable
 	OTPBurnt                    // wrong code and out of attempts, or already burnt
 )

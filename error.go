@@ -100,4 +100,6 @@ var (
 	// ErrStale: a compare-and-swap lost (for example a refresh token that was
 	// already rotated out).
 	ErrStale = errors.New("stale")
+	// ErrLimited: a send limit is reached.
+	ErrLimited = errors.New("limit reached")
 )

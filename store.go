@@ -9,14 +9,20 @@ import (
 type OTPStore interface {
 	// CreateOTP stores o, expiring at o.ExpiresAt, unless a live code that is
 	// not burnt exists for o.Mobile: then it returns that code and ErrExists.
-	// A burnt code is replaced.
-	CreateOTP(ctx context.Context, o OTP) (existing OTP, err error)
-	// DeleteOTP removes the code for mobile if its hash is still hash, so a
-	// failed send never removes a newer code. A missing code is not an error.
-	DeleteOTP(ctx context.Context, mobile string, hash []byte) error
+	// A burnt code is replaced. It counts the code against limit in the
+	// number's record: when limit is reached it stores nothing and returns
+	// ErrLimited with the record, whose WindowEnd says when the window ends.
+	// The limit is checked after the live code, so a send refused with
+	// ErrExists is not counted.
+	CreateOTP(ctx context.Context, o OTP, limit SendLimit) (existing OTP, err error)
+	// DeleteOTP discards the code for mobile if its hash is still hash, so a
+	// failed send never discards a newer code; with unsend it also takes back
+	// the send CreateOTP counted (the send was refused after all). A missing
+	// code is not an error.
+	DeleteOTP(ctx context.Context, mobile string, hash []byte, unsend bool) error
 	// VerifyOTP checks a try against the live code for mobile. match is called
 	// with the stored code (it compares in constant time). On a match the code
-	// is deleted; on a mismatch Attempts grows and at maxAttempts the code is
+	// is used up; on a mismatch Attempts grows and at maxAttempts the code is
 	// burnt (kept until it expires, refusing every try).
 	VerifyOTP(ctx context.Context, mobile string, match func(OTP) bool, maxAttempts int) (OTPCheck, error)
 }

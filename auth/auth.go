@@ -410,7 +410,10 @@ func (s *Service) SendOTP(ctx context.Context, mobile, ip string) error {
 	}
 	now := s.now()
 	hash := s.hashCode(m, code)
-	existing, err := s.store.CreateOTP(ctx, chelseru.OTP{Mobile: m, Hash: hash, ExpiresAt: now.Add(s.opts.OTPTTL)})
+	// The per-number limit is counted in the number's code record, in the
+	// same write as the code; the per-address one by the rate limiter.
+	perNumber := chelseru.SendLimit{Max: s.opts.SendsPerNumberPerHour, Window: time.Hour, Now: now}
+	existing, err := s.store.CreateOTP(ctx, chelseru.OTP{Mobile: m, Hash: hash, ExpiresAt: now.Add(s.opts.OTPTTL)}, perNumber)
 	switch {
 	case errors.Is(err, chelseru.ErrExists):
 		left := existing.ExpiresAt.Sub(now)
@@ -420,29 +423,21 @@ func (s *Service) SendOTP(ctx context.Context, mobile, ip string) error {
 			Message:    fmt.Sprintf(MsgOTPConflict, ceilSeconds(left)),
 			RetryAfter: left,
 		}
+	case errors.Is(err, chelseru.ErrLimited):
+		return throttled(existing.WindowEnd.Sub(now))
 	case err != nil:
 		return chelseru.Internal(fmt.Errorf("store otp: %w", err))
 	}
 
-	limits := make([]chelseru.Limit, 0, 2)
-	if s.opts.SendsPerNumberPerHour > 0 {
-		limits = append(limits, chelseru.Limit{Key: "otp-mobile:" + m, Max: s.opts.SendsPerNumberPerHour, Window: time.Hour})
-	}
 	if s.opts.SendsPerIPPerHour > 0 && ip != "" {
-		limits = append(limits, chelseru.Limit{Key: "otp-ip:" + ipLimitKey(ip), Max: s.opts.SendsPerIPPerHour, Window: time.Hour})
-	}
-	if len(limits) > 0 {
-		wait, err := s.store.Take(ctx, now, limits...)
+		lim := chelseru.Limit{Key: "otp-ip:" + ipLimitKey(ip), Max: s.opts.SendsPerIPPerHour, Window: time.Hour}
+		wait, err := s.store.Take(ctx, now, lim)
 		if err != nil || wait > 0 {
-			s.discardCode(ctx, m, hash)
+			s.discardCode(ctx, m, hash, true) // the number's send is taken back
 			if err != nil {
 				return chelseru.Internal(fmt.Errorf("take send limits: %w", err))
 			}
-			return &chelseru.Error{
-				Code:       chelseru.ETOOMANY,
-				Message:    fmt.Sprintf(MsgThrottled, ceilSeconds(wait)),
-				RetryAfter: wait,
-			}
+			return throttled(wait)
 		}
 	}
 
@@ -450,18 +445,28 @@ func (s *Service) SendOTP(ctx context.Context, mobile, ip string) error {
 	_, err = s.sender.Send(sctx, chelseru.SMS{To: m, TemplateID: s.opts.OTPTemplateID, Vars: []string{code}})
 	cancel()
 	if err != nil {
-		s.discardCode(ctx, m, hash)
+		s.discardCode(ctx, m, hash, false) // a failed send still counts
 		return s.providerError(err, false, "send otp to "+maskMobile(m))
 	}
 	return nil
 }
 
-// discardCode deletes the code with hash for mobile, logging a failure.
-func (s *Service) discardCode(ctx context.Context, mobile string, hash []byte) {
+// discardCode discards the code with hash for mobile (and with unsend the
+// send it counted), logging a failure.
+func (s *Service) discardCode(ctx context.Context, mobile string, hash []byte, unsend bool) {
 	cctx, cancel := s.cleanupContext(ctx)
 	defer cancel()
-	if err := s.store.DeleteOTP(cctx, mobile, hash); err != nil {
+	if err := s.store.DeleteOTP(cctx, mobile, hash, unsend); err != nil {
 		s.log.ErrorContext(ctx, "discard otp", "mobile", maskMobile(mobile), "err", err)
+	}
+}
+
+// throttled is the 429 of a send limit, retry after wait.
+func throttled(wait time.Duration) error {
+	return &chelseru.Error{
+		Code:       chelseru.ETOOMANY,
+		Message:    fmt.Sprintf(MsgThrottled, ceilSeconds(wait)),
+		RetryAfter: wait,
 	}
 }
 

@@ -385,14 +385,14 @@ type recordingStore struct {
 	panicOn string
 }
 
-func (s *recordingStore) CreateOTP(ctx context.Context, o chelseru.OTP) (chelseru.OTP, error) {
+func (s *recordingStore) CreateOTP(ctx context.Context, o chelseru.OTP, l chelseru.SendLimit) (chelseru.OTP, error) {
 	s.mu.Lock()
 	p := s.panicOn
 	s.mu.Unlock()
 	if p != "" && o.Mobile == p {
 		panic("test panic in the store")
 	}
-	return s.Store.CreateOTP(ctx, o)
+	return s.Store.CreateOTP(ctx, o, l)
 }
 
 func (s *recordingStore) event(ev string) {

@@ -366,3 +366,26 @@ func TestConcurrentSends(t *testing.T) {
 		t.Fatalf("%d numbers from one address (limit %d, one used): %v", n, perIP, got)
 	}
 }
+
+// TestOTPSendLimitsAllOrNone: a send refused by one limit counts against
+// neither. Refused by its address's limit, a number's send is taken back
+// (the number can then be sent to from elsewhere); refused by the number's
+// limit, the address is not charged.
+func TestOTPSendLimitsAllOrNone(t *testing.T) {
+	e := newEnv(t, func(c *config) {
+		c.auth.SendsPerNumberPerHour = 1
+		c.auth.SendsPerIPPerHour = 1
+		c.host.TrustedProxies = trusted(t, "127.0.0.0/8")
+	})
+	e.sendOTP(mobileA, "X-Forwarded-For", "203.0.113.1")
+	// The address has had its one send: mobileB is refused, and not counted.
+	r := e.post("/api/otp/send/", map[string]any{"mobile_number": mobileB}, "X-Forwarded-For", "203.0.113.1")
+	want(t, r, http.StatusTooManyRequests, "")
+	e.sendOTP(mobileB, "X-Forwarded-For", "203.0.113.2")
+	// mobileA has had its one send (its code expires first): refused, and
+	// the new address is not charged.
+	e.clock.Advance(10 * time.Minute)
+	r = e.post("/api/otp/send/", map[string]any{"mobile_number": mobileA}, "X-Forwarded-For", "203.0.113.3")
+	want(t, r, http.StatusTooManyRequests, "")
+	e.sendOTP(mobileC, "X-Forwarded-For", "203.0.113.3")
+}

@@ -25,6 +25,7 @@ const (
 	fmtMessagev1  byte = 0x04
 	fmtCounterv1  byte = 0x05
 	fmtAttemptsv1 byte = 0x06
+	fmtOTPv2      byte = 0x07 // v1 and the per-number send count (Sends, WindowEnd)
 )
 
 var errCorrupt = errors.New("corrupt record")
@@ -154,23 +155,35 @@ func (d *decoder) finish(what string) error {
 
 func encodeOTP(o chelseru.OTP) ([]byte, error) {
 	e := encoder{b: make([]byte, 0, 64)}
-	e.b = append(e.b, fmtOTPv1)
+	e.b = append(e.b, fmtOTPv2)
 	e.str(o.Mobile)
 	e.bytes(o.Hash)
 	e.int(int64(o.Attempts))
 	e.bool(o.Burnt)
 	e.time(o.ExpiresAt)
+	e.int(int64(o.Sends))
+	e.time(o.WindowEnd)
 	return e.done("otp")
 }
 
+// decodeOTP reads both OTP formats; a v1 record (written before the send
+// count moved into it) has counted no sends.
 func decodeOTP(b []byte) (chelseru.OTP, error) {
-	d := newDecoder(b, fmtOTPv1)
+	format := fmtOTPv2
+	if len(b) > 0 && b[0] == fmtOTPv1 {
+		format = fmtOTPv1
+	}
+	d := newDecoder(b, format)
 	o := chelseru.OTP{
 		Mobile:    d.str(),
 		Hash:      d.bytes(),
 		Attempts:  int(d.int()),
 		Burnt:     d.bool(),
 		ExpiresAt: d.time(),
+	}
+	if format == fmtOTPv2 {
+		o.Sends = int(d.int())
+		o.WindowEnd = d.time()
 	}
 	return o, d.finish("otp")
 }

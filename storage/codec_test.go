@@ -11,8 +11,9 @@ import (
 )
 
 var (
-	sampleTime    = time.Date(2026, 11, 29, 20, 37, 2, 123456789, time.UTC)
-	sampleOTP     = chelseru.OTP{Mobile: mobile, Hash: bytes.Repeat([]byte{0xab}, 32), Attempts: 2, Burnt: true, ExpiresAt: sampleTime}
+	sampleTime = time.Date(2026, 11, 29, 20, 37, 2, 123456789, time.UTC)
+	sampleOTP  = chelseru.OTP{Mobile: mobile, Hash: bytes.Repeat([]byte{0xab}, 32), Attempts: 2, Burnt: true, ExpiresAt: sampleTime,
+		Sends: 3, WindowEnd: sampleTime.Add(time.Hour)}
 	sampleUser    = chelseru.User{ID: 42, Group: -3, Mobile: mobile, PasswordHash: "$argon2id$v=19$m=65536,t=3,p=2$c2FsdA$aGFzaA", CreatedAt: sampleTime}
 	sampleSession = chelseru.Session{
 		ID: 1 << 40, UserID: 42, UserAgent: "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36",
@@ -25,6 +26,26 @@ var (
 		CreatedAt: sampleTime, UpdatedAt: sampleTime.Add(time.Second),
 	}
 )
+
+// TestDecodeOTPv1: a record written before the send count moved into it
+// still reads, with no sends counted.
+func TestDecodeOTPv1(t *testing.T) {
+	e := encoder{b: []byte{fmtOTPv1}}
+	e.str(mobile)
+	e.bytes([]byte{1, 2, 3})
+	e.int(1)
+	e.bool(false)
+	e.time(sampleTime)
+	b, err := e.done("otp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := decodeOTP(b)
+	want := chelseru.OTP{Mobile: mobile, Hash: []byte{1, 2, 3}, Attempts: 1, ExpiresAt: sampleTime}
+	if err != nil || !reflect.DeepEqual(o, want) {
+		t.Fatalf("decodeOTP(v1) = %+v, %v; want %+v", o, err, want)
+	}
+}
 
 func TestCodecRoundTrip(t *testing.T) {
 	tests := []struct {

@@ -22,7 +22,8 @@
 //
 //	key                                        value                   TTL                   used by
 //	-----------------------------------------  ----------------------  --------------------  ----------------------------------------------
-//	otp/{mobile}                               OTP record              OTP.ExpiresAt         CreateOTP, VerifyOTP, DeleteOTP
+//	otp/{mobile}                               OTP record (code and    later of ExpiresAt    CreateOTP, VerifyOTP, DeleteOTP
+//	                                           the window's sends)     and WindowEnd
 //	user/{id be64}                             User record             none                  GetUser, SetPassword, FindUser, GetOrCreateUser
 //	user-by-mobile/{group be64}/{mobile}       user id (be64, plain)   none                  FindUser, GetOrCreateUser
 //	session/{id be64}                          Session record          Session.ExpiresAt     GetSession, TouchSession, RotateRefresh,
@@ -35,7 +36,11 @@
 //	seq/{user|session|msg}                     next unleased id        none                  id sequences (badger.Sequence)
 //	ping                                       (never written)         -                     Ping (a point read)
 //
-// Rate-limit counts are held in memory (counters.go): Take checks and counts
+// The per-number send limit is counted in the number's OTP record (Sends,
+// WindowEnd), in the write that stores the code: a used-up or discarded code
+// leaves the record, without its code, until the window ends. Other rate
+// limits (the per-address one) go through Take. Rate-limit counts are held
+// in memory (counters.go): Take checks and counts
 // there under one short mutex, loading a window from Badger on first use, and
 // a flusher writes changed windows every second (Options.CounterFlushInterval),
 // on Close and before a backup. A crash loses at most one interval's counts.

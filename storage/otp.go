@@ -28,9 +28,8 @@ func get[T any](txn *badger.Txn, key []byte, decode func([]byte) (T, error)) (T,
 	return v, err
 }
 
-// getLiveOTP returns the code for key unless it is missing or expired (by the
-// store's clock: Badger's TTL is only second-grained).
-func (db *DB) getLiveOTP(txn *badger.Txn, key []byte) (chelseru.OTP, bool, error) {
+// getOTP returns the record at key, if there is one.
+func getOTP(txn *badger.Txn, key []byte) (chelseru.OTP, bool, error) {
 	o, err := get(txn, key, decodeOTP)
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return chelseru.OTP{}, false, nil
@@ -38,10 +37,14 @@ func (db *DB) getLiveOTP(txn *badger.Txn, key []byte) (chelseru.OTP, bool, error
 	if err != nil {
 		return chelseru.OTP{}, false, err
 	}
-	if !db.opts.Now().Before(o.ExpiresAt) {
-		return chelseru.OTP{}, false, nil
-	}
 	return o, true, nil
+}
+
+// live reports whether o holds a code that has not expired (by the store's
+// clock: Badger's TTL is only second-grained). A record can outlive its code
+// to keep the number's send count.
+func (db *DB) live(o chelseru.OTP) bool {
+	return len(o.Hash) > 0 && db.opts.Now().Before(o.ExpiresAt)
 }
 
 // setOTP writes o at key in txn.
@@ -53,27 +56,66 @@ func setOTP(txn *badger.Txn, key []byte, o chelseru.OTP) error {
 	return txn.SetEntry(e)
 }
 
-// otpEntry is the record o at key, expiring with it.
+// otpEntry is the record o at key, expiring with the later of its code and
+// its send window.
 func otpEntry(key []byte, o chelseru.OTP) (*badger.Entry, error) {
 	v, err := encodeOTP(o)
 	if err != nil {
 		return nil, err
 	}
 	e := badger.NewEntry(key, v)
-	e.ExpiresAt = badgerExpiry(o.ExpiresAt)
+	e.ExpiresAt = badgerExpiry(otpKeep(o))
 	return e, nil
 }
 
-// CreateOTP implements chelseru.OTPStore. The code lives under otp/{mobile}
-// with a Badger TTL at o.ExpiresAt. o.ExpiresAt must be in the future. The
-// write shares a transaction with concurrent creates (groupCommit) and has
+// otpKeep is when the record o may go: its code has expired and its send
+// window has ended.
+func otpKeep(o chelseru.OTP) time.Time {
+	if o.WindowEnd.After(o.ExpiresAt) {
+		return o.WindowEnd
+	}
+	return o.ExpiresAt
+}
+
+// retireCode writes cur at key without its code (used up or discarded),
+// keeping the send count while its window lasts, or deletes the record when
+// nothing in it is worth keeping.
+func (db *DB) retireCode(txn *badger.Txn, key []byte, cur chelseru.OTP) error {
+	if cur.Sends == 0 || !db.opts.Now().Before(cur.WindowEnd) {
+		return txn.Delete(key)
+	}
+	cur.Hash, cur.Attempts, cur.Burnt = nil, 0, false
+	return setOTP(txn, key, cur)
+}
+
+// sendWindowEnd is the end of the fixed window of length w (aligned to the
+// Unix epoch) that contains now.
+func sendWindowEnd(now time.Time, w time.Duration) time.Time {
+	wms := w.Milliseconds()
+	ms := now.UnixMilli()
+	start := ms - ((ms%wms)+wms)%wms // floor, also before 1970
+	return time.UnixMilli(start + wms)
+}
+
+// CreateOTP implements chelseru.OTPStore. The number's record lives under
+// otp/{mobile} with a Badger TTL at the later of o.ExpiresAt (which must be
+// in the future) and the end of the send window, and carries the window's
+// send count, so the per-number limit costs no record of its own. The write
+// shares a transaction with concurrent creates (groupCommit) and has
 // committed when CreateOTP returns.
-func (db *DB) CreateOTP(ctx context.Context, o chelseru.OTP) (chelseru.OTP, error) {
+func (db *DB) CreateOTP(ctx context.Context, o chelseru.OTP, limit chelseru.SendLimit) (chelseru.OTP, error) {
 	if err := checkMobile(o.Mobile); err != nil {
 		return chelseru.OTP{}, fmt.Errorf("storage: create otp: %w", err)
 	}
 	if !db.opts.Now().Before(o.ExpiresAt) {
 		return chelseru.OTP{}, errors.New("storage: create otp: expiry is not in the future")
+	}
+	var windowEnd time.Time
+	if limit.Max > 0 {
+		if limit.Window < time.Millisecond {
+			return chelseru.OTP{}, fmt.Errorf("storage: create otp: send window must be at least 1ms, got %v", limit.Window)
+		}
+		windowEnd = sendWindowEnd(limit.Now, limit.Window)
 	}
 	key := otpKey(o.Mobile)
 	release, err := db.enter("create otp")
@@ -86,30 +128,43 @@ func (db *DB) CreateOTP(ctx context.Context, o chelseru.OTP) (chelseru.OTP, erro
 	if err := ctx.Err(); err != nil {
 		return chelseru.OTP{}, fmt.Errorf("storage: create otp: %w", err)
 	}
-	// A number that has had no code lately has no record to read. Writers
-	// of key hold its stripe lock, so the record read here is the one the
+	// A number that has had no record lately has none to read. Writers of
+	// key hold its stripe lock, so the record read here is the one the
 	// write below replaces.
 	now := time.Now()
+	var cur chelseru.OTP
 	if !db.otpSeen.absent(string(key), now) {
-		var cur chelseru.OTP
-		var live bool
+		var found bool
 		err := db.bdb.View(func(txn *badger.Txn) error {
 			var err error
-			cur, live, err = db.getLiveOTP(txn, key)
+			cur, found, err = getOTP(txn, key)
 			return err
 		})
 		if err != nil {
 			return chelseru.OTP{}, fmt.Errorf("storage: create otp: %w", err)
 		}
-		if live && !cur.Burnt {
+		if found && db.live(cur) && !cur.Burnt {
 			return cur, fmt.Errorf("storage: create otp: live code: %w", chelseru.ErrExists)
 		}
 	}
+	o.Sends, o.WindowEnd = 0, time.Time{}
+	if limit.Max > 0 {
+		sends := 0
+		if cur.WindowEnd.Equal(windowEnd) {
+			sends = cur.Sends
+		}
+		if sends >= limit.Max {
+			return chelseru.OTP{Mobile: o.Mobile, Sends: sends, WindowEnd: windowEnd},
+				fmt.Errorf("storage: create otp: %d sends in the window: %w", sends, chelseru.ErrLimited)
+		}
+		o.Sends, o.WindowEnd = sends+1, windowEnd
+	}
+	o.Attempts, o.Burnt = 0, false
 	e, err := otpEntry(key, o)
 	if err != nil {
 		return chelseru.OTP{}, fmt.Errorf("storage: create otp: %w", err)
 	}
-	db.otpSeen.add(string(key), o.ExpiresAt, now)
+	db.otpSeen.add(string(key), otpKeep(o), now)
 	if err := db.group.write(e); err != nil {
 		return chelseru.OTP{}, fmt.Errorf("storage: create otp: %w", err)
 	}
@@ -117,23 +172,23 @@ func (db *DB) CreateOTP(ctx context.Context, o chelseru.OTP) (chelseru.OTP, erro
 }
 
 // DeleteOTP implements chelseru.OTPStore.
-func (db *DB) DeleteOTP(ctx context.Context, mobile string, hash []byte) error {
+func (db *DB) DeleteOTP(ctx context.Context, mobile string, hash []byte, unsend bool) error {
 	if err := checkMobile(mobile); err != nil {
 		return fmt.Errorf("storage: delete otp: %w", err)
 	}
 	key := otpKey(mobile)
 	err := db.update(ctx, "delete otp", [][]byte{key}, func(txn *badger.Txn) error {
-		cur, err := get(txn, key, decodeOTP)
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return nil
-		}
-		if err != nil {
+		cur, found, err := getOTP(txn, key)
+		if err != nil || !found || len(cur.Hash) == 0 {
 			return err
 		}
 		if subtle.ConstantTimeCompare(cur.Hash, hash) != 1 {
 			return nil
 		}
-		return txn.Delete(key)
+		if unsend && cur.Sends > 0 {
+			cur.Sends--
+		}
+		return db.retireCode(txn, key, cur)
 	})
 	if err != nil {
 		return fmt.Errorf("storage: delete otp: %w", err)
@@ -151,11 +206,11 @@ func (db *DB) VerifyOTP(ctx context.Context, mobile string, match func(chelseru.
 	key := otpKey(mobile)
 	var res chelseru.OTPCheck
 	err := db.update(ctx, "verify otp", [][]byte{key}, func(txn *badger.Txn) error {
-		cur, live, err := db.getLiveOTP(txn, key)
+		cur, found, err := getOTP(txn, key)
 		switch {
 		case err != nil:
 			return err
-		case !live:
+		case !found || !db.live(cur):
 			res = chelseru.OTPMissing
 			return nil
 		case cur.Burnt:
@@ -163,7 +218,7 @@ func (db *DB) VerifyOTP(ctx context.Context, mobile string, match func(chelseru.
 			return nil
 		case match(cur):
 			res = chelseru.OTPMatched
-			return txn.Delete(key)
+			return db.retireCode(txn, key, cur)
 		}
 		cur.Attempts++
 		res = chelseru.OTPMismatch

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
+
 	"github.com/chelseru/chelseru"
 )
 
@@ -39,7 +41,7 @@ func TestCreateOTP(t *testing.T) {
 		{
 			name: "live code in the way",
 			setup: func(t *testing.T, db *DB, _ *clock) {
-				_, err := db.CreateOTP(ctx, newOTP("a", time.Minute))
+				_, err := db.CreateOTP(ctx, newOTP("a", time.Minute), chelseru.SendLimit{})
 				wantErr(t, err, nil)
 			},
 			create:   newOTP("b", time.Minute),
@@ -50,7 +52,7 @@ func TestCreateOTP(t *testing.T) {
 		{
 			name: "burnt code is replaced",
 			setup: func(t *testing.T, db *DB, _ *clock) {
-				_, err := db.CreateOTP(ctx, newOTP("a", time.Minute))
+				_, err := db.CreateOTP(ctx, newOTP("a", time.Minute), chelseru.SendLimit{})
 				wantErr(t, err, nil)
 				res, err := db.VerifyOTP(ctx, mobile, matchHash("x"), 1)
 				wantErr(t, err, nil)
@@ -64,7 +66,7 @@ func TestCreateOTP(t *testing.T) {
 		{
 			name: "code expired by the store's clock is replaced",
 			setup: func(t *testing.T, db *DB, c *clock) {
-				_, err := db.CreateOTP(ctx, newOTP("a", 10*time.Minute))
+				_, err := db.CreateOTP(ctx, newOTP("a", 10*time.Minute), chelseru.SendLimit{})
 				wantErr(t, err, nil)
 				c.Advance(11 * time.Minute) // Badger still holds it
 			},
@@ -94,7 +96,7 @@ func TestCreateOTP(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(t, db, c)
 			}
-			existing, err := db.CreateOTP(ctx, tt.create)
+			existing, err := db.CreateOTP(ctx, tt.create, chelseru.SendLimit{})
 			switch {
 			case tt.wantOther:
 				if err == nil {
@@ -122,7 +124,7 @@ func TestCreateOTP(t *testing.T) {
 func TestCreateOTPSetsBadgerTTL(t *testing.T) {
 	db := openTest(t, Options{})
 	exp := time.Now().Add(90 * time.Second)
-	_, err := db.CreateOTP(ctx, chelseru.OTP{Mobile: mobile, Hash: []byte("a"), ExpiresAt: exp})
+	_, err := db.CreateOTP(ctx, chelseru.OTP{Mobile: mobile, Hash: []byte("a"), ExpiresAt: exp}, chelseru.SendLimit{})
 	wantErr(t, err, nil)
 	ok, badgerExp := rawGet(t, db, otpKey(mobile))
 	if !ok {
@@ -149,10 +151,10 @@ func TestDeleteOTP(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			db := openTest(t, Options{})
 			if tt.stored != "" {
-				_, err := db.CreateOTP(ctx, newOTP(tt.stored, time.Minute))
+				_, err := db.CreateOTP(ctx, newOTP(tt.stored, time.Minute), chelseru.SendLimit{})
 				wantErr(t, err, nil)
 			}
-			wantErr(t, db.DeleteOTP(ctx, mobile, []byte(tt.deleteHash)), nil)
+			wantErr(t, db.DeleteOTP(ctx, mobile, []byte(tt.deleteHash), false), nil)
 			left, _ := rawGet(t, db, otpKey(mobile))
 			if left != tt.wantLeft {
 				t.Errorf("code left = %v, want %v", left, tt.wantLeft)
@@ -191,7 +193,7 @@ func TestVerifyOTP(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			db := openTest(t, Options{})
 			if !tt.noCode {
-				_, err := db.CreateOTP(ctx, newOTP(right, time.Minute))
+				_, err := db.CreateOTP(ctx, newOTP(right, time.Minute), chelseru.SendLimit{})
 				wantErr(t, err, nil)
 			}
 			for i, tr := range tt.tries {
@@ -225,7 +227,7 @@ func rawOTP(t *testing.T, db *DB) chelseru.OTP {
 func TestVerifyOTPExpiredByStoreClock(t *testing.T) {
 	c := &clock{}
 	db := openTest(t, Options{Now: c.Now})
-	_, err := db.CreateOTP(ctx, newOTP("a", time.Minute))
+	_, err := db.CreateOTP(ctx, newOTP("a", time.Minute), chelseru.SendLimit{})
 	wantErr(t, err, nil)
 	c.Advance(time.Minute) // exactly at ExpiresAt or later: expired
 	got, err := db.VerifyOTP(ctx, mobile, matchHash("a"), 3)
@@ -240,7 +242,7 @@ func TestOTPExpiresInBadger(t *testing.T) {
 		t.Skip("sleeps past a TTL")
 	}
 	db := openTest(t, Options{})
-	_, err := db.CreateOTP(ctx, newOTP("a", time.Second))
+	_, err := db.CreateOTP(ctx, newOTP("a", time.Second), chelseru.SendLimit{})
 	wantErr(t, err, nil)
 	time.Sleep(2100 * time.Millisecond)
 	if ok, _ := rawGet(t, db, otpKey(mobile)); ok {
@@ -251,7 +253,7 @@ func TestOTPExpiresInBadger(t *testing.T) {
 	if got != chelseru.OTPMissing {
 		t.Errorf("verify after TTL = %v, want missing", got)
 	}
-	if _, err := db.CreateOTP(ctx, newOTP("b", time.Minute)); err != nil {
+	if _, err := db.CreateOTP(ctx, newOTP("b", time.Minute), chelseru.SendLimit{}); err != nil {
 		t.Errorf("create after TTL: %v", err)
 	}
 }
@@ -259,7 +261,7 @@ func TestOTPExpiresInBadger(t *testing.T) {
 func TestVerifyOTPConcurrentWrongCodes(t *testing.T) {
 	const goroutines, maxAttempts = 50, 5
 	db := openTest(t, Options{})
-	_, err := db.CreateOTP(ctx, newOTP("right", time.Minute))
+	_, err := db.CreateOTP(ctx, newOTP("right", time.Minute), chelseru.SendLimit{})
 	wantErr(t, err, nil)
 	counts := runConcurrent(t, goroutines, func() (chelseru.OTPCheck, error) {
 		return db.VerifyOTP(ctx, mobile, matchHash("wrong"), maxAttempts)
@@ -276,7 +278,7 @@ func TestVerifyOTPConcurrentWrongCodes(t *testing.T) {
 func TestVerifyOTPConcurrentRightCode(t *testing.T) {
 	const goroutines = 50
 	db := openTest(t, Options{})
-	_, err := db.CreateOTP(ctx, newOTP("right", time.Minute))
+	_, err := db.CreateOTP(ctx, newOTP("right", time.Minute), chelseru.SendLimit{})
 	wantErr(t, err, nil)
 	counts := runConcurrent(t, goroutines, func() (chelseru.OTPCheck, error) {
 		return db.VerifyOTP(ctx, mobile, matchHash("right"), 5)
@@ -325,7 +327,7 @@ func TestCreateOTPSeenAcrossRestart(t *testing.T) {
 	o := chelseru.OTP{Mobile: "09121110000", Hash: []byte("h1"), ExpiresAt: time.Now().Add(2 * time.Minute)}
 	db, err := Open(dir, Options{Logger: slog.New(slog.DiscardHandler), GCInterval: -1})
 	wantErr(t, err, nil)
-	_, err = db.CreateOTP(ctx, o)
+	_, err = db.CreateOTP(ctx, o, chelseru.SendLimit{})
 	wantErr(t, err, nil)
 	wantErr(t, db.Close(), nil)
 
@@ -341,14 +343,112 @@ func TestCreateOTPSeenAcrossRestart(t *testing.T) {
 	}
 	o2 := o
 	o2.Hash = []byte("h2")
-	if _, err := db.CreateOTP(ctx, o2); !errors.Is(err, chelseru.ErrExists) {
+	if _, err := db.CreateOTP(ctx, o2, chelseru.SendLimit{}); !errors.Is(err, chelseru.ErrExists) {
 		t.Fatalf("CreateOTP over a live code after restart: %v, want ErrExists", err)
 	}
 	o3 := o2
 	o3.Mobile = "09121110001"
-	_, err = db.CreateOTP(ctx, o3)
+	_, err = db.CreateOTP(ctx, o3, chelseru.SendLimit{})
 	wantErr(t, err, nil)
-	if _, err := db.CreateOTP(ctx, o3); !errors.Is(err, chelseru.ErrExists) {
+	if _, err := db.CreateOTP(ctx, o3, chelseru.SendLimit{}); !errors.Is(err, chelseru.ErrExists) {
 		t.Fatalf("second CreateOTP for a new number: %v, want ErrExists", err)
+	}
+}
+
+// TestCreateOTPSendLimit: the number's record counts its codes per window.
+// A used-up or discarded code still counts, a send taken back does not, the
+// record outlives its code until the window ends (Badger TTL included), the
+// count survives a restart, and the next window starts again from zero.
+func TestCreateOTPSendLimit(t *testing.T) {
+	dir := t.TempDir()
+	var clk clock
+	db := openAt(t, dir, Options{Now: clk.Now})
+	// A fixed instant 10 minutes into an hour, in the future: Badger expires
+	// records by the real clock.
+	now := time.Date(2027, 3, 1, 12, 10, 0, 0, time.UTC)
+	clk.Advance(now.Sub(time.Now()))
+	limit := func() chelseru.SendLimit { return chelseru.SendLimit{Max: 3, Window: time.Hour, Now: clk.Now()} }
+	create := func(hash string) (chelseru.OTP, error) {
+		return db.CreateOTP(ctx, chelseru.OTP{Mobile: mobile, Hash: []byte(hash), ExpiresAt: clk.Now().Add(2 * time.Minute)}, limit())
+	}
+	wantSends := func(n int) {
+		t.Helper()
+		var o chelseru.OTP
+		err := db.bdb.View(func(txn *badger.Txn) error {
+			var err error
+			o, _, err = getOTP(txn, otpKey(mobile))
+			return err
+		})
+		wantErr(t, err, nil)
+		if o.Sends != n || !o.WindowEnd.Equal(time.Date(2027, 3, 1, 13, 0, 0, 0, time.UTC)) {
+			t.Fatalf("record counts %d sends to %v, want %d to 13:00", o.Sends, o.WindowEnd, n)
+		}
+	}
+
+	// 1: used up by a right try.
+	_, err := create("a")
+	wantErr(t, err, nil)
+	res, err := db.VerifyOTP(ctx, mobile, matchHash("a"), 3)
+	if err != nil || res != chelseru.OTPMatched {
+		t.Fatalf("verify = %v, %v", res, err)
+	}
+	if res, _ := db.VerifyOTP(ctx, mobile, matchHash("a"), 3); res != chelseru.OTPMissing {
+		t.Fatalf("a used-up code verified again: %v", res)
+	}
+	wantSends(1)
+	if ok, exp := rawGet(t, db, otpKey(mobile)); !ok || exp != uint64(time.Date(2027, 3, 1, 13, 0, 0, 0, time.UTC).Unix()) {
+		t.Fatalf("record after use: exists %v, Badger expiry %d, want the window's end", ok, exp)
+	}
+	// 2: live, so a second create is a 409 that counts nothing.
+	_, err = create("b")
+	wantErr(t, err, nil)
+	if _, err := create("c"); !errors.Is(err, chelseru.ErrExists) {
+		t.Fatalf("create over a live code: %v", err)
+	}
+	wantSends(2)
+	// Discarded (the SMS failed): still counts.
+	wantErr(t, db.DeleteOTP(ctx, mobile, []byte("b"), false), nil)
+	wantSends(2)
+	// 3: taken back (another limit refused it): does not count.
+	_, err = create("d")
+	wantErr(t, err, nil)
+	wantSends(3)
+	wantErr(t, db.DeleteOTP(ctx, mobile, []byte("d"), true), nil)
+	wantSends(2)
+	// 3 again, then the limit, across a restart.
+	_, err = create("e")
+	wantErr(t, err, nil)
+	clk.Advance(5 * time.Minute)
+	wantErr(t, db.Close(), nil)
+	db = openAt(t, dir, Options{Now: clk.Now})
+	existing, err := create("f")
+	if !errors.Is(err, chelseru.ErrLimited) || existing.Sends != 3 || !existing.WindowEnd.Equal(time.Date(2027, 3, 1, 13, 0, 0, 0, time.UTC)) {
+		t.Fatalf("fourth create = %+v, %v; want ErrLimited at 3 sends until 13:00", existing, err)
+	}
+	if res, _ := db.VerifyOTP(ctx, mobile, matchHash("f"), 3); res != chelseru.OTPMissing {
+		t.Fatalf("a refused create stored its code: %v", res)
+	}
+	// The next window.
+	clk.Advance(45 * time.Minute)
+	_, err = create("g")
+	wantErr(t, err, nil)
+	var o chelseru.OTP
+	wantErr(t, db.bdb.View(func(txn *badger.Txn) error { o, _, err = getOTP(txn, otpKey(mobile)); return err }), nil)
+	if o.Sends != 1 || !o.WindowEnd.Equal(time.Date(2027, 3, 1, 14, 0, 0, 0, time.UTC)) {
+		t.Fatalf("next window: %d sends to %v", o.Sends, o.WindowEnd)
+	}
+}
+
+// TestRetireCodeWithoutLimit: with no send limit a used-up code leaves no
+// record behind.
+func TestRetireCodeWithoutLimit(t *testing.T) {
+	db := openTest(t, Options{})
+	_, err := db.CreateOTP(ctx, newOTP("a", time.Minute), chelseru.SendLimit{})
+	wantErr(t, err, nil)
+	if res, err := db.VerifyOTP(ctx, mobile, matchHash("a"), 3); err != nil || res != chelseru.OTPMatched {
+		t.Fatalf("verify = %v, %v", res, err)
+	}
+	if ok, _ := rawGet(t, db, otpKey(mobile)); ok {
+		t.Fatal("a used-up code with no send count left its record")
 	}
 }

@@ -25,7 +25,7 @@ func TestReopenKeepsData(t *testing.T) {
 	wantErr(t, err, nil)
 	m, err := db.CreateMessage(ctx, chelseru.Message{UserID: u.ID, Mobile: mobile, Text: "hi", Status: chelseru.MessageSent})
 	wantErr(t, err, nil)
-	_, err = db.CreateOTP(ctx, newOTP("code", time.Hour))
+	_, err = db.CreateOTP(ctx, newOTP("code", time.Hour), chelseru.SendLimit{})
 	wantErr(t, err, nil)
 	wantErr(t, db.Close(), nil)
 
@@ -65,9 +65,9 @@ func TestCloseIdempotentAndClosedErrors(t *testing.T) {
 	wantErr(t, db.Close(), nil)
 	calls := map[string]error{
 		"Ping":            db.Ping(ctx),
-		"CreateOTP":       func() error { _, err := db.CreateOTP(ctx, newOTP("a", time.Minute)); return err }(),
+		"CreateOTP":       func() error { _, err := db.CreateOTP(ctx, newOTP("a", time.Minute), chelseru.SendLimit{}); return err }(),
 		"VerifyOTP":       func() error { _, err := db.VerifyOTP(ctx, mobile, matchHash("a"), 3); return err }(),
-		"DeleteOTP":       db.DeleteOTP(ctx, mobile, []byte("a")),
+		"DeleteOTP":       db.DeleteOTP(ctx, mobile, []byte("a"), false),
 		"GetOrCreateUser": func() error { _, _, err := db.GetOrCreateUser(ctx, 0, mobile, time.Now()); return err }(),
 		"GetUser":         func() error { _, err := db.GetUser(ctx, 1); return err }(),
 		"FindUser":        func() error { _, err := db.FindUser(ctx, 0, mobile); return err }(),
@@ -125,7 +125,7 @@ func TestCanceledContext(t *testing.T) {
 	db := openTest(t, Options{})
 	c, cancel := context.WithCancel(ctx)
 	cancel()
-	_, err := db.CreateOTP(c, newOTP("a", time.Minute))
+	_, err := db.CreateOTP(c, newOTP("a", time.Minute), chelseru.SendLimit{})
 	wantErr(t, err, context.Canceled)
 	_, err = db.GetUser(c, 1)
 	wantErr(t, err, context.Canceled)
