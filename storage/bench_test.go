@@ -82,8 +82,9 @@ func BenchmarkGetSession(b *testing.B) {
 	})
 }
 
-// BenchmarkTake is the two send limits of /api/otp/send/ (per client
-// address and per number), each on its own key.
+// BenchmarkTake takes two limits at once: one on a hot key (as
+// /api/otp/send/'s per-address limit under load from one address) and one on
+// a new key each time (a new window to create).
 func BenchmarkTake(b *testing.B) {
 	benchStores(b, func(b *testing.B, db *DB) {
 		now := time.Now()
