@@ -68,8 +68,12 @@ func runBare(ctx context.Context, cfg loadgen.Config, o options, nums *mobiles, 
 // log goes to stderr.
 func runServer(ctx context.Context, cfg loadgen.Config, o options, nums *mobiles, rep *report, log *slog.Logger, stderr io.Writer) (err error) {
 	// The fake runs on fasthttp: it shares the CPUs with the server, and on
-	// net/http it used more CPU per request than the load tool itself.
-	fake := fakeprovider.NewKavenegar(fakeprovider.WithFastHTTP())
+	// net/http it used more CPU per request than the load tool itself. It
+	// keeps the last code of many more numbers than logins can be in flight
+	// (each worker reads its code right after its send), but not of a
+	// quarter of a million: that index cost the fake a cache miss or three
+	// per send, on the CPUs it shares with the server.
+	fake := fakeprovider.NewKavenegar(fakeprovider.WithFastHTTP(), fakeprovider.WithCapacity(max(4096, 64*cfg.Concurrency)))
 	defer fake.Close()
 	rep.Server = serverVersion(ctx, o.Bin)
 	srv, err := startServer(ctx, o.Bin, fake.URL(), fakeprovider.KavenegarAPIKey, o.ServerLogLevel, o.ReadyTimeout, log)

@@ -21,7 +21,8 @@ func NewKavenegar(opts ...Option) *Server {
 
 // kavenegarEnvelope renders Kavenegar's answer.
 func kavenegarEnvelope(status int, message string, entries []byte) string {
-	b := []byte(`{"return":{"status":`)
+	b := make([]byte, 0, 96+len(entries))
+	b = append(b, `{"return":{"status":`...)
 	b = strconv.AppendInt(b, int64(status), 10)
 	b = append(b, `,"message":`...)
 	b = jsonlite.AppendString(b, message)
@@ -114,7 +115,8 @@ func serveKavenegar(s *Server, x exchange) {
 	case Malformed:
 		malformed(x)
 	default:
-		e := []byte(`[`)
+		e := make([]byte, 0, 320)
+		e = append(e, '[')
 		for i, m := range strings.Split(rec.Receptor, ",") {
 			if i > 0 {
 				e = append(e, ',')
