@@ -272,7 +272,7 @@ func tooLarge(maxBody int64, status int) error {
 func transportError(ctx context.Context, what string, err error) error {
 	if ctx.Err() != nil {
 		return &chelseru.SMSError{Class: chelseru.SMSTimeout, Text: "the provider did not answer in time",
-			Err: fmt.Errorf("%s: %w", what, context.Cause(ctx))}
+			Err: fmt.Errorf("%s: %w", what, causeOf(ctx))}
 	}
 	return &chelseru.SMSError{Class: chelseru.SMSTemporary, Code: "unreachable", Text: "the provider could not be reached",
 		Err: fmt.Errorf("%s: %w", what, err)}

@@ -313,9 +313,9 @@ func (h *Host) send(ctx context.Context, msg chelseru.SMS) (chelseru.SMSResult, 
 		return chelseru.SMSResult{}, &chelseru.SMSError{Class: chelseru.SMSBadRequest, Code: "templates_unsupported",
 			Text: "this provider does not send templates"}
 	}
-	ctx, cancel := context.WithTimeoutCause(ctx, h.cfg.Timeout, errSendTimeout)
-	defer cancel()
-	ctx = context.WithValue(ctx, pluginKey{}, &callLog{name: m.name})
+	sc := newSendContext(ctx, h.cfg.Timeout, &callLog{name: m.name})
+	defer sc.release()
+	ctx = sc
 
 	in := abi.Message{To: msg.To, Text: msg.Text, TemplateID: msg.TemplateID, Vars: msg.Vars, Ref: msg.Ref}
 	action, err := h.step(ctx, m, func(b []byte) []byte { return abi.AppendMessage(b, &in) }, false)
@@ -426,5 +426,5 @@ func (h *Host) pluginFailure(m *module, err error) error {
 }
 
 func timeoutError(ctx context.Context) error {
-	return &chelseru.SMSError{Class: chelseru.SMSTimeout, Text: "the provider did not answer in time", Err: context.Cause(ctx)}
+	return &chelseru.SMSError{Class: chelseru.SMSTimeout, Text: "the provider did not answer in time", Err: causeOf(ctx)}
 }

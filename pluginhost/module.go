@@ -468,7 +468,7 @@ func (m *module) get(ctx context.Context) (*instance, error) {
 		m.live.Add(1)
 		return in, nil
 	case <-ctx.Done():
-		return nil, context.Cause(ctx)
+		return nil, causeOf(ctx)
 	}
 }
 
