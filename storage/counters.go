@@ -155,8 +155,7 @@ func (c *counters) take(now time.Time, ws []window) (time.Duration, error) {
 	var wait time.Duration
 	for i := range ws {
 		w := &ws[i]
-		w.count = w.c.n
-		if w.count+w.need > w.max {
+		if w.c.n+w.need > w.max {
 			wait = max(wait, w.end.Sub(now))
 		}
 	}

@@ -88,15 +88,6 @@ func (db *DB) retireCode(txn *badger.Txn, key []byte, cur chelseru.OTP) error {
 	return setOTP(txn, key, cur)
 }
 
-// sendWindowEnd is the end of the fixed window of length w (aligned to the
-// Unix epoch) that contains now.
-func sendWindowEnd(now time.Time, w time.Duration) time.Time {
-	wms := w.Milliseconds()
-	ms := now.UnixMilli()
-	start := ms - ((ms%wms)+wms)%wms // floor, also before 1970
-	return time.UnixMilli(start + wms)
-}
-
 // CreateOTP implements chelseru.OTPStore. The number's record lives under
 // otp/{mobile} with a Badger TTL at the later of o.ExpiresAt (which must be
 // in the future) and the end of the send window, and carries the window's
@@ -115,7 +106,7 @@ func (db *DB) CreateOTP(ctx context.Context, o chelseru.OTP, limit chelseru.Send
 		if limit.Window < time.Millisecond {
 			return chelseru.OTP{}, fmt.Errorf("storage: create otp: send window must be at least 1ms, got %v", limit.Window)
 		}
-		windowEnd = sendWindowEnd(limit.Now, limit.Window)
+		_, windowEnd = fixedWindow(limit.Now, limit.Window)
 	}
 	key := otpKey(o.Mobile)
 	release, err := db.enter("create otp")

@@ -13,15 +13,25 @@ const maxLimitsPerTake = 16
 
 // window is one limit's counter for the fixed window containing now.
 type window struct {
-	key   []byte
-	max   uint64
-	need  uint64 // units to take: more than 1 when a limit is named twice
-	end   time.Time
-	count uint64
-	c     *counter // the cached counter, set by counters.attach
+	key  []byte
+	max  uint64
+	need uint64 // units to take: more than 1 when a limit is named twice
+	end  time.Time
+	c    *counter // the cached counter, set by counters.attach
 	// loaded is set once counters.load has looked for the window's stored
 	// count (it was not cached then).
 	loaded bool
+}
+
+// fixedWindow is the fixed window of length w (in whole milliseconds; w is
+// at least 1ms) that contains now. Windows are aligned to the Unix epoch, so
+// every caller and every restart agree on them. Both rate limits (Take) and
+// the per-number send count (CreateOTP) use it.
+func fixedWindow(now time.Time, w time.Duration) (start, end time.Time) {
+	wms := w.Milliseconds()
+	ms := now.UnixMilli()
+	s := ms - ((ms%wms)+wms)%wms // floor, also before 1970
+	return time.UnixMilli(s), time.UnixMilli(s + wms)
 }
 
 // windows groups limits by counter key and checks them.
@@ -30,7 +40,6 @@ func windows(now time.Time, limits []chelseru.Limit) ([]window, error) {
 		return nil, fmt.Errorf("at most %d limits per call, got %d", maxLimitsPerTake, len(limits))
 	}
 	ws := make([]window, 0, len(limits))
-	ms := now.UnixMilli()
 next:
 	for _, l := range limits {
 		if l.Key == "" || len(l.Key) > maxLimitKeyLen {
@@ -39,10 +48,8 @@ next:
 		if l.Window < time.Millisecond {
 			return nil, fmt.Errorf("limit %q: window must be at least 1ms, got %v", l.Key, l.Window)
 		}
-		wms := l.Window.Milliseconds()
-		startMs := ms - ((ms%wms)+wms)%wms // floor, also before 1970
-		start := time.UnixMilli(startMs)
-		k := rateLimitKey(l.Key, time.Duration(wms)*time.Millisecond, start)
+		start, end := fixedWindow(now, l.Window)
+		k := rateLimitKey(l.Key, l.Window, start)
 		for i := range ws { // at most maxLimitsPerTake: a scan beats a map
 			if w := &ws[i]; string(w.key) == string(k) {
 				w.need++
@@ -50,7 +57,7 @@ next:
 				continue next
 			}
 		}
-		ws = append(ws, window{key: k, max: uint64(max(l.Max, 0)), need: 1, end: start.Add(time.Duration(wms) * time.Millisecond)})
+		ws = append(ws, window{key: k, max: uint64(max(l.Max, 0)), need: 1, end: end})
 	}
 	return ws, nil
 }
