@@ -52,12 +52,16 @@ func (c *sendContext) Done() <-chan struct{} {
 	return c.real.Done()
 }
 
+// made returns the timer-backed context, if Done has made it.
+func (c *sendContext) made() context.Context {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.real
+}
+
 // Err implements context.Context.
 func (c *sendContext) Err() error {
-	c.mu.Lock()
-	real := c.real
-	c.mu.Unlock()
-	if real != nil {
+	if real := c.made(); real != nil {
 		return real.Err()
 	}
 	if err := c.parent.Err(); err != nil {
@@ -81,19 +85,17 @@ func (c *sendContext) Value(key any) any {
 // cause is context.Cause for the send: the parent's cause when the parent
 // ended it, errSendTimeout when its deadline passed, nil while it runs.
 func (c *sendContext) cause() error {
-	c.mu.Lock()
-	real := c.real
-	c.mu.Unlock()
-	if real != nil {
+	if real := c.made(); real != nil {
 		return context.Cause(real)
 	}
-	if c.parent.Err() != nil {
+	switch err := c.Err(); {
+	case err == nil:
+		return nil
+	case c.parent.Err() != nil:
 		return context.Cause(c.parent)
-	}
-	if !time.Now().Before(c.deadline) {
+	default:
 		return errSendTimeout
 	}
-	return nil
 }
 
 // release stops the timer, if Done made one.
