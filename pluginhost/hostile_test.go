@@ -122,3 +122,44 @@ func TestCheck(t *testing.T) {
 		t.Fatalf("testplug: %+v, %v", man, err)
 	}
 }
+
+// TestPoolWaitBoundedBySendDeadline: with the only instance busy (a guest
+// call that runs until its time limit), another send waits for an instance
+// only until its own SMS.TIMEOUT, and fails as a timeout while the busy call
+// is still running. The send's context makes its timer only for such a wait
+// (sendContext), so this is the path that proves it does.
+func TestPoolWaitBoundedBySendDeadline(t *testing.T) {
+	h, _ := open(t, Config{
+		Service:      "HOSTILE_LOOP",
+		PluginsDir:   pluginsDir(t, map[string][]byte{"loop.wasm": mods["loop"]}),
+		PollInterval: -1,
+		CallTimeout:  3 * time.Second,
+		Timeout:      300 * time.Millisecond,
+		PoolSize:     1,
+	})
+	sendOK(t, h, "warm up")
+	busy := make(chan struct{})
+	go func() {
+		defer close(busy)
+		_, _ = h.Send(context.Background(), chelseru.SMS{To: "09121234567", Text: "boom"})
+	}()
+	// Wait until the busy send holds the instance.
+	for h.active.Load().live.Load() != 1 || len(h.active.Load().idle) != 0 {
+		time.Sleep(time.Millisecond)
+	}
+	_, err := h.Send(context.Background(), chelseru.SMS{To: "09121234568", Text: "normal"})
+	smsError(t, err, chelseru.SMSTimeout)
+	if !errors.Is(err, errSendTimeout) {
+		t.Errorf("cause %v, want errSendTimeout", err)
+	}
+	// Had the wait lasted until the busy call gave the instance back, this
+	// send would have taken it and returned it to the pool.
+	if n := len(h.active.Load().idle); n != 0 {
+		t.Fatalf("%d idle instances after the timed-out wait: it waited for the busy call", n)
+	}
+	select {
+	case <-busy:
+		t.Fatal("the busy call ended first: the wait was not bounded by the send's deadline")
+	default:
+	}
+}
