@@ -3,6 +3,7 @@ package chelseru
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // SMS is one message to hand to a provider.
@@ -17,6 +18,18 @@ type SMS struct {
 	Vars []string
 	// Ref is the host's own reference for the message (for logs); may be empty.
 	Ref string
+	// Params are Vars with the names the operator gave the template's
+	// parameters (see TemplateParams); nil when it named none.
+	Params []SMSParam
+	// Time is when the message is handed to the provider; zero means now.
+	// Tests of plugins that sign with it (WEBHOOK) set it to replay a case.
+	Time time.Time
+}
+
+// SMSParam is one named template parameter.
+type SMSParam struct {
+	Name  string
+	Value string
 }
 
 // SMSResult is a provider's acceptance of a message.

@@ -165,6 +165,12 @@ type SMS struct {
 	// Templates is SMS.TEMPLATES, template names to provider template ids;
 	// default empty.
 	Templates map[string]int64
+	// TemplateParams is SMS.TEMPLATE_PARAMS: a template id (decimal) to the
+	// comma-separated names of its parameters, in the order of the message's
+	// variables (for the OTP template: the code). Plugins with named
+	// template parameters receive them (docs/plugin-abi.md, Message).
+	// Default empty. See TemplateParamNames.
+	TemplateParams map[string]string
 	// PluginSHA256 is SMS.PLUGIN_SHA256: service name to the SHA-256 (64
 	// lower-case hex digits) a plugin's module must have; a plugin that does
 	// not match is refused. Default empty (no pins). Validate lower-cases
@@ -235,6 +241,7 @@ func Default() *Config {
 			SMSService:             "CONSOLE",
 			Settings:               map[string]string{},
 			Templates:              map[string]int64{},
+			TemplateParams:         map[string]string{},
 			PluginSHA256:           map[string]string{},
 			PluginMemoryLimitMB:    32,
 			PluginCallTimeout:      100 * time.Millisecond,

@@ -113,6 +113,7 @@ func (d *decoder) rootFields() []field {
 			{"PLUGIN_CALL_TIMEOUT", d.duration(&c.SMS.PluginCallTimeout)},
 			{"PLUGIN_POOL_SIZE", d.int(&c.SMS.PluginPoolSize)},
 			{"PLUGIN_MAX_RESPONSE_BYTES", d.int64(&c.SMS.PluginMaxResponseBytes)},
+			{"TEMPLATE_PARAMS", d.stringMap(&c.SMS.TemplateParams)},
 		})},
 		{"LOG", d.section([]field{
 			{"LEVEL", d.level(&c.Log.Level)},

@@ -151,6 +151,9 @@ func (c *Config) validateSMS() error {
 			return err
 		}
 	}
+	if err := c.validateTemplateParams(); err != nil {
+		return err
+	}
 	for _, k := range sortedKeys(s.PluginSHA256) {
 		v := s.PluginSHA256[k]
 		if len(v) != 64 || strings.IndexFunc(v, func(r rune) bool { return !strings.ContainsRune("0123456789abcdefABCDEF", r) }) >= 0 {

@@ -86,7 +86,21 @@ type Message struct {
 	Text       string   `json:"text,omitempty"`
 	TemplateID int64    `json:"template_id,omitempty"`
 	Vars       []string `json:"vars,omitempty"`
-	Ref        string   `json:"ref,omitempty"`
+	// Params are Vars with the names the operator gave the template's
+	// parameters (config SMS.TEMPLATE_PARAMS), in the order of Vars; absent
+	// when the template has no names configured. Providers with named
+	// template parameters (SMS.ir, Ghasedak) read them; the rest use Vars.
+	Params []Param `json:"params,omitempty"`
+	Ref    string  `json:"ref,omitempty"`
+	// Time is when the host handed the message over, in Unix seconds (the
+	// sandbox has no real clock). 0 from hosts older than this member.
+	Time int64 `json:"time,omitempty"`
+}
+
+// Param is one named template parameter.
+type Param struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 // Header is one HTTP header.

@@ -244,21 +244,71 @@ func AppendMessage(dst []byte, m *Message) []byte {
 		b = appendKey(b, "vars", false)
 		b = appendStrings(b, m.Vars)
 	}
+	if len(m.Params) > 0 {
+		b = appendKey(b, "params", false)
+		b = appendParams(b, m.Params)
+	}
 	if m.Ref != "" {
 		b = appendKey(b, "ref", false)
 		b = jsonlite.AppendString(b, m.Ref)
 	}
+	if m.Time != 0 {
+		b = appendKey(b, "time", false)
+		b = strconv.AppendInt(b, m.Time, 10)
+	}
 	return append(b, '}')
+}
+
+func appendParams(b []byte, ps []Param) []byte {
+	b = append(b, '[')
+	for i := range ps {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		b = appendKey(b, "name", true)
+		b = jsonlite.AppendString(b, ps[i].Name)
+		b = appendKey(b, "value", false)
+		b = jsonlite.AppendString(b, ps[i].Value)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+// decodeParams reads an array of params, appended to out[:0] (nil for a
+// new array).
+func decodeParams(r *reader, out []Param) []Param {
+	if r.null() || !r.open('[') {
+		return nil
+	}
+	out = out[:0]
+	for i := 0; r.more(']', i); i++ {
+		var p Param
+		if !r.null() && r.open('{') {
+			for j := 0; r.more('}', j); j++ {
+				switch string(r.key()) {
+				case "name":
+					p.Name = r.str("")
+				case "value":
+					p.Value = r.str("")
+				default:
+					r.skip()
+				}
+			}
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // DecodeMessage decodes a JSON Message into *m.
 func DecodeMessage(data []byte, m *Message) error {
 	*m = Message{}
-	if decodeMessageFast(data, m, nil, false) {
+	if decodeMessageFast(data, m, nil, nil, false) {
 		return nil
 	}
 	*m = Message{}
-	return decodeMessage(reader{data: data}, m, nil)
+	return decodeMessage(reader{data: data}, m, nil, nil)
 }
 
 // DecodeMessageView is DecodeMessage for a caller that owns data and uses
@@ -267,16 +317,16 @@ func DecodeMessage(data []byte, m *Message) error {
 // reuses the backing array of m.Vars. It saves the allocations that make up
 // much of a wasm guest's cost per call.
 func DecodeMessageView(data []byte, m *Message) error {
-	vars := m.Vars
+	vars, params := m.Vars, m.Params
 	*m = Message{}
-	if decodeMessageFast(data, m, vars, true) {
+	if decodeMessageFast(data, m, vars, params, true) {
 		return nil
 	}
 	*m = Message{}
-	return decodeMessage(reader{data: data, view: true}, m, vars)
+	return decodeMessage(reader{data: data, view: true}, m, vars, params)
 }
 
-func decodeMessage(r reader, m *Message, vars []string) error {
+func decodeMessage(r reader, m *Message, vars []string, params []Param) error {
 	if r.open('{') {
 		for i := 0; r.more('}', i); i++ {
 			switch string(r.key()) {
@@ -288,8 +338,12 @@ func decodeMessage(r reader, m *Message, vars []string) error {
 				m.TemplateID = r.integer(0)
 			case "vars":
 				m.Vars = r.strings(vars)
+			case "params":
+				m.Params = decodeParams(&r, params)
 			case "ref":
 				m.Ref = r.str("")
+			case "time":
+				m.Time = r.integer(0)
 			default:
 				r.skip()
 			}

@@ -72,13 +72,17 @@ func fastInt(data []byte, i int) (int64, int, bool) {
 
 // decodeMessageFast decodes a canonical Message into *m (zero on entry);
 // false leaves *m to be reset by the caller.
-func decodeMessageFast(data []byte, m *Message, vars []string, view bool) bool {
+func decodeMessageFast(data []byte, m *Message, vars []string, params []Param, view bool) bool {
 	const (
 		kTo       = `{"to":`
 		kText     = `,"text":`
 		kTemplate = `,"template_id":`
 		kVars     = `,"vars":[`
+		kParams   = `,"params":[`
+		kName     = `{"name":`
+		kValue    = `,"value":`
 		kRef      = `,"ref":`
+		kTime     = `,"time":`
 	)
 	if !hasPrefixAt(data, 0, kTo) {
 		return false
@@ -119,8 +123,41 @@ func decodeMessageFast(data []byte, m *Message, vars []string, view bool) bool {
 		}
 		m.Vars = out
 	}
+	if hasPrefixAt(data, i, kParams) {
+		i += len(kParams)
+		out := params[:0]
+		for {
+			var p Param
+			if !hasPrefixAt(data, i, kName) {
+				return false
+			}
+			if p.Name, i, ok = fastString(data, i+len(kName), view); !ok || !hasPrefixAt(data, i, kValue) {
+				return false
+			}
+			if p.Value, i, ok = fastString(data, i+len(kValue), view); !ok || i >= len(data) || data[i] != '}' {
+				return false
+			}
+			i++
+			out = append(out, p)
+			if i < len(data) && data[i] == ',' {
+				i++
+				continue
+			}
+			if i < len(data) && data[i] == ']' {
+				i++
+				break
+			}
+			return false
+		}
+		m.Params = out
+	}
 	if hasPrefixAt(data, i, kRef) {
 		if m.Ref, i, ok = fastString(data, i+len(kRef), view); !ok {
+			return false
+		}
+	}
+	if hasPrefixAt(data, i, kTime) {
+		if m.Time, i, ok = fastInt(data, i+len(kTime)); !ok {
 			return false
 		}
 	}

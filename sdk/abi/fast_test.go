@@ -13,6 +13,8 @@ func FuzzFastPaths(f *testing.F) {
 		{To: "09123456789", Text: "code 4821", Ref: "r-1"},
 		{To: "09123456789", Text: "کد ۴۸۲۱"},
 		{To: "", TemplateID: -7, Vars: []string{"", "a\"b", "c"}},
+		{To: "09123456789", TemplateID: 7, Vars: []string{"4821"}, Params: []Param{{Name: "CODE", Value: "4821"}}, Ref: "r", Time: 1767225600},
+		{To: "09123456789", Params: []Param{{Name: "", Value: ""}, {Name: "b", Value: "c"}}, Time: -1},
 	} {
 		f.Add(AppendMessage(nil, &m))
 	}
@@ -28,8 +30,8 @@ func FuzzFastPaths(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, view := range []bool{false, true} {
 			var fm, gm Message
-			if decodeMessageFast(data, &fm, nil, view) {
-				if err := decodeMessage(reader{data: data, view: view}, &gm, nil); err != nil {
+			if decodeMessageFast(data, &fm, nil, nil, view) {
+				if err := decodeMessage(reader{data: data, view: view}, &gm, nil, nil); err != nil {
 					t.Fatalf("fast Message accepted %q; general: %v", data, err)
 				}
 				if !reflect.DeepEqual(fm, gm) {
@@ -52,10 +54,14 @@ func FuzzFastPaths(f *testing.F) {
 // TestFastPathsTaken: the host's own encodings of a template send and of a
 // header-less answer take the fast paths.
 func TestFastPathsTaken(t *testing.T) {
-	m := Message{To: "09123456789", TemplateID: 100, Vars: []string{"4821"}, Ref: "abc"}
-	var got Message
-	if !decodeMessageFast(AppendMessage(nil, &m), &got, nil, true) || !reflect.DeepEqual(got, m) {
-		t.Fatalf("Message: fast path not taken or wrong: %+v", got)
+	for _, m := range []Message{
+		{To: "09123456789", TemplateID: 100, Vars: []string{"4821"}, Ref: "abc"},
+		{To: "09123456789", TemplateID: 100, Vars: []string{"4821"}, Params: []Param{{Name: "CODE", Value: "4821"}}, Ref: "abc", Time: 1767225600},
+	} {
+		var got Message
+		if !decodeMessageFast(AppendMessage(nil, &m), &got, nil, nil, true) || !reflect.DeepEqual(got, m) {
+			t.Fatalf("Message: fast path not taken or wrong: %+v", got)
+		}
 	}
 	p := Response{State: "lookup", Status: 200, Body: `{"a":1}`}
 	var gp Response

@@ -177,9 +177,7 @@ func (h *Host) Run(c *Case) (received []Received, res chelseru.SMSResult, sendEr
 		h.replies = append(h.replies, x.Response)
 	}
 	h.mu.Unlock()
-	res, sendErr = ph.Send(context.Background(), chelseru.SMS{
-		To: c.Message.To, Text: c.Message.Text, TemplateID: c.Message.TemplateID, Vars: c.Message.Vars, Ref: c.Message.Ref,
-	})
+	res, sendErr = ph.Send(context.Background(), smsOf(&c.Message))
 	h.mu.Lock()
 	received = h.received
 	h.received = nil
