@@ -23,8 +23,8 @@ var (
 	sampleConfigure = Configure{Settings: map[string]string{"B_KEY": "x\ny", "A_KEY": "سلام", "C": ""}}
 	sampleMessage   = Message{To: "09121234567", Text: "کد شما: 1234\u2028\t\x01", TemplateID: 100, Vars: []string{"1234", ""},
 		Params: []Param{{Name: "CODE", Value: "1234"}, {Name: "نام", Value: ""}}, Ref: "r-1", Time: 1767225600}
-	sampleResponse  = Response{State: "s1", Status: 418, Headers: []Header{{Name: "Content-Type", Value: "application/json"}}, Body: `{"return":{"status":418,"message":"اعتبار"}}`}
-	sampleAction    = Action{
+	sampleResponse = Response{State: "s1", Status: 418, Headers: []Header{{Name: "Content-Type", Value: "application/json"}}, Body: `{"return":{"status":418,"message":"اعتبار"}}`}
+	sampleAction   = Action{
 		Request: &Request{Method: "POST", URL: "https://api.kavenegar.com/v1/KEY/sms/send.json",
 			Headers: []Header{{Name: "Content-Type", Value: "application/x-www-form-urlencoded"}}, Body: "receptor=09121234567&message=%D8%B3"},
 		State: "step-2",
