@@ -1,0 +1,28 @@
+package smsir
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestConfigure: each bad setting is refused with its key named and
+// without the API key in the text.
+func TestConfigure(t *testing.T) {
+	for _, tt := range []struct {
+		settings map[string]string
+		want     string
+	}{
+		{map[string]string{}, SettingAPIKey + " is required"},
+		{map[string]string{SettingAPIKey: "secret-key\nx"}, SettingAPIKey + " must be one line"},
+		{map[string]string{SettingAPIKey: "secret-key", SettingLineNumber: "3000-77"}, SettingLineNumber},
+		{map[string]string{SettingAPIKey: "secret-key", SettingBaseURL: "api.sms.ir"}, SettingBaseURL},
+	} {
+		err := New().Configure(tt.settings)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "secret-key") {
+			t.Errorf("%v: got %v, want an error with %q", tt.settings, err, tt.want)
+		}
+	}
+	if err := New().Configure(map[string]string{SettingAPIKey: "k", SettingLineNumber: "30007732000000"}); err != nil {
+		t.Fatal(err)
+	}
+}
