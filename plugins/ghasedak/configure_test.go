@@ -13,7 +13,7 @@ func TestConfigure(t *testing.T) {
 		want     string
 	}{
 		{map[string]string{}, SettingAPIKey + " is required"},
-		{map[string]string{SettingAPIKey: "secret-key\r"}, SettingAPIKey + " must be one line"},
+		{map[string]string{SettingAPIKey: "secret-key\rx"}, SettingAPIKey + " must be one line"},
 		{map[string]string{SettingAPIKey: "secret-key", SettingLineNumber: "3000 5088"}, SettingLineNumber},
 		{map[string]string{SettingAPIKey: "secret-key", SettingTemplateNames: "100"}, SettingTemplateNames},
 		{map[string]string{SettingAPIKey: "secret-key", SettingTemplateNames: "x=Otp"}, SettingTemplateNames},
