@@ -6,7 +6,7 @@ GO      ?= go
 BIN     := bin
 CONFIG  ?= $(wildcard chelseru.yaml)
 # Built-in plugins: <source dir under plugins/>:<output name>.
-PLUGINS := console:console kavenegar:kavenegar_com melipayamak:meli_payamak_com parsianwebco:parsian_webco_ir
+PLUGINS := console:console kavenegar:kavenegar_com melipayamak:meli_payamak_com parsianwebco:parsian_webco_ir smsir:sms_ir ghasedak:ghasedak_me webhook:webhook
 EMBED   := pluginhost/builtin/wasm
 
 export CGO_ENABLED ?= 0

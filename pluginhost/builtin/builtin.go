@@ -1,5 +1,6 @@
 // Package builtin embeds the built-in SMS provider plugins (CONSOLE,
-// KAVENEGAR_COM, MELI_PAYAMAK_COM, PARSIAN_WEBCO_IR) into the binary.
+// KAVENEGAR_COM, MELI_PAYAMAK_COM, PARSIAN_WEBCO_IR, SMS_IR, GHASEDAK_ME,
+// WEBHOOK) into the binary.
 //
 // The modules are not committed: `make plugins` builds them from plugins/ and
 // copies them into pluginhost/builtin/wasm/ as <lower-case service>.wasm. A
@@ -16,7 +17,7 @@ import (
 var files embed.FS
 
 // Names are the built-in services, in the order they are listed to users.
-var Names = []string{"CONSOLE", "KAVENEGAR_COM", "MELI_PAYAMAK_COM", "PARSIAN_WEBCO_IR"}
+var Names = []string{"CONSOLE", "KAVENEGAR_COM", "MELI_PAYAMAK_COM", "PARSIAN_WEBCO_IR", "SMS_IR", "GHASEDAK_ME", "WEBHOOK"}
 
 // FS returns the embedded modules as <lower-case service>.wasm at its root.
 func FS() fs.FS {
