@@ -2,6 +2,7 @@ package fakeprovider
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 
@@ -23,6 +24,11 @@ type exchange interface {
 	// Request.Form.Get); PostForm is from the body only.
 	Form(key string) string
 	PostForm(key string) string
+	// Header is a request header's value ("" when absent).
+	Header(key string) string
+	// Body reads the raw request body (at most maxBody bytes); false when
+	// it is larger or cannot be read. Call it once.
+	Body() ([]byte, bool)
 	// Context ends when the client goes away or the server shuts down.
 	Context() context.Context
 	SetHeader(key, value string)
@@ -46,6 +52,12 @@ func (x stdExchange) PostForm(key string) string  { return x.r.PostForm.Get(key)
 func (x stdExchange) Context() context.Context    { return x.r.Context() }
 func (x stdExchange) SetHeader(key, value string) { x.w.Header().Set(key, value) }
 func (x stdExchange) Abort()                      { panic(http.ErrAbortHandler) }
+func (x stdExchange) Header(key string) string    { return x.r.Header.Get(key) }
+
+func (x stdExchange) Body() ([]byte, bool) {
+	b, err := io.ReadAll(x.r.Body) // bounded by the MaxBytesReader of serve
+	return b, err == nil
+}
 
 func (x stdExchange) Write(status int, contentType, body string) {
 	x.w.Header().Set("Content-Type", contentType)
@@ -75,6 +87,13 @@ func (x fastExchange) Form(key string) string {
 }
 
 func (x fastExchange) PostForm(key string) string { return string(x.c.PostArgs().Peek(key)) }
+
+func (x fastExchange) Header(key string) string { return string(x.c.Request.Header.Peek(key)) }
+
+func (x fastExchange) Body() ([]byte, bool) {
+	b := x.c.PostBody() // bounded by the server's MaxRequestBodySize
+	return append([]byte(nil), b...), len(b) <= maxBody
+}
 
 func (x fastExchange) Write(status int, contentType, body string) {
 	x.c.SetStatusCode(status)

@@ -1,5 +1,6 @@
 // Package fakeprovider runs fake SMS providers: real HTTP servers (httptest,
-// or fasthttp with WithFastHTTP for load tests) that speak the wire formats of Kavenegar, Meli Payamak and Parsian Webco
+// or fasthttp with WithFastHTTP for load tests) that speak the wire formats of Kavenegar, Meli Payamak and Parsian Webco,
+// SMS.ir and Ghasedak, and a webhook receiver that checks WEBHOOK's signature
 // — their paths, form fields, JSON answers and HTTP statuses — so the
 // plugins, the host and the whole server can be tested and load-tested
 // without the real services.
@@ -62,6 +63,9 @@ const (
 	MeliPayamakUsername = "test-user"
 	MeliPayamakPassword = "test-pass"
 	ParsianWebcoToken   = "test-token"
+	SMSIRAPIKey         = "test-smsir-key"
+	GhasedakAPIKey      = "test-ghasedak-key"
+	WebhookSecret       = "test-webhook-secret-0123"
 )
 
 // Limits.
@@ -86,8 +90,11 @@ type Received struct {
 	APIKey   string   // the credential sent: Kavenegar's key, Meli Payamak's username, Parsian Webco's token
 	Receptor string   // as sent
 	Text     string   // the text of a text message
-	Template string   // the template (Kavenegar's name, Meli Payamak's bodyId, Parsian Webco's TemplateID)
+	Template string   // the template (Kavenegar's name, Meli Payamak's bodyId, Parsian Webco's TemplateID, SMS.ir's templateId, Ghasedak's templateName, the webhook's template_id)
 	Vars     []string // the template's variables
+	// Names are the names of the template's parameters, beside Vars, for
+	// providers that name them (SMS.ir, Ghasedak, the webhook's params).
+	Names []string
 }
 
 // Option configures a Server.
@@ -290,6 +297,7 @@ func (s *Server) hold(x exchange) bool {
 func (s *Server) record(rec Received) {
 	rec.Time = time.Now()
 	rec.Vars = slices.Clone(rec.Vars)
+	rec.Names = slices.Clone(rec.Names)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.recent) < ReceivedKept {

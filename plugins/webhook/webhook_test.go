@@ -3,6 +3,7 @@ package webhook
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chelseru/chelseru/sdk/abi"
 )
@@ -75,5 +76,35 @@ func TestRefusesWithoutTime(t *testing.T) {
 	a := p.Send(abi.Message{To: "09123456789", TemplateID: 100, Vars: []string{"4821"}})
 	if a.Result == nil || a.Result.Class != abi.ClassPermanent || a.Result.Code != "no_time" {
 		t.Fatalf("got %+v %+v", a.Request, a.Result)
+	}
+}
+
+// TestVerify: the receiver's check accepts a fresh, correctly signed
+// request and refuses a stale one, a future one, a tampered body, a wrong
+// secret and a malformed timestamp.
+func TestVerify(t *testing.T) {
+	const secret = "0123456789abcdef"
+	body := []byte(`{"to":"09123456789","text":"","template_id":100,"vars":["4821"]}`)
+	now := time.Unix(1767225600, 0)
+	sig := Sign(secret, "1767225600", body)
+	if err := Verify(secret, "1767225600", sig, body, now.Add(time.Minute), 0); err != nil {
+		t.Fatalf("fresh request: %v", err)
+	}
+	for _, tt := range []struct {
+		name, secret, ts, sig string
+		body                  []byte
+		now                   time.Time
+		want                  error
+	}{
+		{"stale", secret, "1767225600", sig, body, now.Add(6 * time.Minute), ErrStale},
+		{"future", secret, "1767225600", sig, body, now.Add(-6 * time.Minute), ErrStale},
+		{"tampered", secret, "1767225600", sig, append([]byte(nil), append(body, ' ')...), now, ErrBadSignature},
+		{"wrong secret", "fedcba9876543210", "1767225600", sig, body, now, ErrBadSignature},
+		{"timestamp moved", secret, "1767225601", sig, body, now, ErrBadSignature},
+		{"bad timestamp", secret, "17672e5600", sig, body, now, ErrBadTimestamp},
+	} {
+		if err := Verify(tt.secret, tt.ts, tt.sig, tt.body, tt.now, 0); err != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, err, tt.want)
+		}
 	}
 }
