@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chelseru/chelseru/plugins/ghasedak"
 	"github.com/chelseru/chelseru/plugins/kavenegar"
 	"github.com/chelseru/chelseru/plugins/melipayamak"
-	"github.com/chelseru/chelseru/plugins/ghasedak"
 	"github.com/chelseru/chelseru/plugins/parsianwebco"
 	"github.com/chelseru/chelseru/plugins/smsir"
 	"github.com/chelseru/chelseru/plugins/webhook"

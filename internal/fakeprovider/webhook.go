@@ -23,12 +23,12 @@ func NewWebhook(opts ...Option) *Server {
 }
 
 type webhookBody struct {
-	To         string            `json:"to"`
-	Text       string            `json:"text"`
-	TemplateID int64             `json:"template_id"`
-	Vars       []string          `json:"vars"`
-	Params     json.RawMessage   `json:"params"`
-	Ref        string            `json:"ref"`
+	To         string          `json:"to"`
+	Text       string          `json:"text"`
+	TemplateID int64           `json:"template_id"`
+	Vars       []string        `json:"vars"`
+	Params     json.RawMessage `json:"params"`
+	Ref        string          `json:"ref"`
 }
 
 func serveWebhook(s *Server, x exchange) {
