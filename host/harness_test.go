@@ -56,6 +56,9 @@ type config struct {
 	smsTimeout time.Duration
 	// service is SMS_SERVICE: KAVENEGAR_COM (the default) or CONSOLE.
 	service string
+	// sms, when set, makes the SMS side instead of newProvider (another
+	// built-in against its fake: builtin_providers_test.go).
+	sms func(t testing.TB, timeout time.Duration, logger *slog.Logger) *provider
 }
 
 // env is one running server with its parts.
@@ -139,7 +142,12 @@ func newEnv(t testing.TB, fns ...func(*config)) *env {
 	if err != nil {
 		t.Fatalf("token issuer: %v", err)
 	}
-	sms := newProvider(t, cfg.service, cfg.smsTimeout, logger)
+	var sms *provider
+	if cfg.sms != nil {
+		sms = cfg.sms(t, cfg.smsTimeout, logger)
+	} else {
+		sms = newProvider(t, cfg.service, cfg.smsTimeout, logger)
+	}
 	rec := &recordingStore{Store: db}
 	// As chelseru serve: the plugin host alone bounds a send by SMS.TIMEOUT.
 	svc, err := auth.New(cfg.auth, auth.Deps{
