@@ -378,7 +378,7 @@ func FuzzAppendMessage(f *testing.F) {
 	f.Add("09121234567", "code: 1234", int64(7), "1234", "ref")
 	f.Add("\xff\xfe", "\u2028<&>\x00\"\\", int64(-1), "\xed\xa0\x80", "")
 	f.Fuzz(func(t *testing.T, to, text string, tid int64, v, ref string) {
-		m := Message{To: to, Text: text, TemplateID: tid, Vars: []string{v}, Ref: ref}
+		m := Message{To: to, Text: text, TemplateID: tid, Vars: []string{v}, Params: []Param{{Name: ref, Value: v}}, Ref: ref, Time: tid}
 		ours := AppendMessage(nil, &m)
 		std, err := json.Marshal(m)
 		if err != nil {
@@ -453,12 +453,13 @@ func FuzzDecodeView(f *testing.F) {
 	f.Add(AppendMessage(nil, &sampleMessage), true)
 	f.Add(AppendResponse(nil, &sampleResponse), false)
 	f.Add([]byte(`{"to":"a\"b","vars":["x","\u00e9",null]}`), true)
+	f.Add([]byte(`{"to":"1","params":[{"name":"a\"","value":"b"},null,{"x":1}],"time":7}`), true)
 	f.Add([]byte(`{"status":200,"headers":[{"name":"A","value":"\n"}],"body_len":1}x`), false)
 	f.Fuzz(func(t *testing.T, data []byte, message bool) {
 		if message {
 			var want Message
 			wantErr := DecodeMessage(data, &want)
-			got := Message{Vars: []string{"stale", "stale", "stale"}}
+			got := Message{Vars: []string{"stale", "stale", "stale"}, Params: []Param{{"stale", "stale"}}}
 			err := DecodeMessageView(data, &got)
 			if (err == nil) != (wantErr == nil) || err == nil && !reflect.DeepEqual(got, want) {
 				t.Fatalf("view %#v, %v; copy %#v, %v", got, err, want, wantErr)
