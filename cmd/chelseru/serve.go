@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/chelseru/chelseru"
+	domain "github.com/chelseru/chelseru"
 	"github.com/chelseru/chelseru/auth"
 	"github.com/chelseru/chelseru/config"
 	"github.com/chelseru/chelseru/host"
@@ -167,7 +167,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 		Method:       auth.Method(cfg.Auth.AuthMethod),
 	}, auth.Deps{
 		Store:  a.db,
-		Sender: chelseru.NamingSender(a.plugins, cfg.SMS.TemplateParamNames()),
+		Sender: domain.NamingSender(a.plugins, cfg.SMS.TemplateParamNames()),
 		Tokens: issuer,
 		OTPKey: []byte(otpKey),
 		Logger: log.With("component", "auth"),
