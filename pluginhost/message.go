@@ -19,10 +19,14 @@ func abiParams(ps []chelseru.SMSParam) []abi.Param {
 	return out
 }
 
-// sendTime is the Message's time member: t in Unix seconds, or now when t
-// is zero (the sandbox has no real clock, so a plugin that signs or stamps
-// its requests gets the time from here).
-func sendTime(t time.Time) int64 {
+// sendTime is the Message's time member for a plugin with manifest man: 0
+// (left out) unless the manifest asks for it, else t in Unix seconds, or now
+// when t is zero (the sandbox has no real clock, so a plugin that signs or
+// stamps its requests gets the time from here).
+func sendTime(man *abi.Manifest, t time.Time) int64 {
+	if !man.Time {
+		return 0
+	}
 	if t.IsZero() {
 		return time.Now().Unix()
 	}

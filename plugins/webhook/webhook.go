@@ -112,6 +112,7 @@ func (p *Plugin) Manifest() abi.Manifest {
 		},
 		Text:      true,
 		Templates: true,
+		Time:      true, // the signed timestamp
 	}
 }
 

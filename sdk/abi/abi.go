@@ -58,6 +58,10 @@ type Manifest struct {
 	// (any case; "*" for all). The host hands the plugin only these: each
 	// header costs a Go guest ~0.7 µs to decode, and most plugins read none.
 	ResponseHeaders []string `json:"response_headers,omitempty"`
+	// Time reports whether the plugin reads Message.Time, the host's clock
+	// (the sandbox has none). The host sends the member only to plugins
+	// that set this: decoding it costs every send of every other plugin.
+	Time bool `json:"time,omitempty"`
 }
 
 // Setting describes one SETTINGS key a plugin reads. Keys begin with the
@@ -93,7 +97,8 @@ type Message struct {
 	Params []Param `json:"params,omitempty"`
 	Ref    string  `json:"ref,omitempty"`
 	// Time is when the host handed the message over, in Unix seconds (the
-	// sandbox has no real clock). 0 from hosts older than this member.
+	// sandbox has no real clock); sent only to plugins whose Manifest sets
+	// Time, and 0 from hosts older than this member.
 	Time int64 `json:"time,omitempty"`
 }
 

@@ -56,6 +56,10 @@ func AppendManifest(dst []byte, m *Manifest) []byte {
 		b = appendKey(b, "response_headers", false)
 		b = appendStrings(b, m.ResponseHeaders)
 	}
+	if m.Time {
+		b = appendKey(b, "time", false)
+		b = appendBool(b, true)
+	}
 	return append(b, '}')
 }
 
@@ -107,6 +111,8 @@ func DecodeManifest(data []byte, m *Manifest) error {
 				m.Hosts = r.strings(nil)
 			case "response_headers":
 				m.ResponseHeaders = r.strings(nil)
+			case "time":
+				m.Time = r.boolean(false)
 			default:
 				r.skip()
 			}
