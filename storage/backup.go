@@ -128,7 +128,7 @@ func (db *DB) BackupWith(w io.Writer, files []BackupFile) (int, error) {
 				return nil
 			})
 			if err != nil {
-				return damaged(db.dir, fmt.Errorf("record %q: %w", item.KeyCopy(nil), err))
+				return damaged(fmt.Errorf("record %q: %w", item.KeyCopy(nil), err))
 			}
 			scratch = binary.AppendUvarint(scratch, item.ExpiresAt())
 			if _, err := out.Write(scratch); err != nil {

@@ -122,8 +122,8 @@ func writeMarker(path, id string) error {
 }
 
 // damaged wraps err as ErrDamaged with a hint for the operator.
-func damaged(dir string, err error) error {
-	return fmt.Errorf("%w: %s: %w (restore a backup into a new folder; `chelseru verify` checks one)", ErrDamaged, dir, err)
+func damaged(err error) error {
+	return fmt.Errorf("%w: %w (restore a backup into a new folder; `chelseru verify` checks one)", ErrDamaged, err)
 }
 
 // precheck looks at a database folder before Badger opens it, because
@@ -136,34 +136,34 @@ func precheck(dir string, hadData bool) error {
 	fp, err := os.Open(manifest)
 	if errors.Is(err, os.ErrNotExist) {
 		if hadData {
-			return damaged(dir, errors.New("the MANIFEST is missing"))
+			return damaged(errors.New("the MANIFEST is missing"))
 		}
 		return nil // a new database
 	}
 	if err != nil {
-		return fmt.Errorf("storage: open %s: %w", manifest, err)
+		return fmt.Errorf("%s: %w", manifest, err)
 	}
 	defer fp.Close()
 	m, _, err := replayManifest(fp)
 	if err != nil {
-		return damaged(dir, fmt.Errorf("the MANIFEST is damaged: %w", err))
+		return damaged(fmt.Errorf("the MANIFEST is damaged: %w", err))
 	}
 	onDisk, err := tableFiles(dir)
 	if err != nil {
-		return fmt.Errorf("storage: open %s: %w", dir, err)
+		return err
 	}
 	for id := range m.Tables {
 		if _, ok := onDisk[id]; !ok {
-			return damaged(dir, fmt.Errorf("table file %s named in the MANIFEST is missing", table.IDToFilename(id)))
+			return damaged(fmt.Errorf("table file %s named in the MANIFEST is missing", table.IDToFilename(id)))
 		}
 	}
 	if len(m.Tables) == 0 && len(onDisk) > 0 {
 		// A truncated MANIFEST: Badger would delete every table.
-		return damaged(dir, fmt.Errorf("the MANIFEST names no table but %d table files exist (truncated MANIFEST?)", len(onDisk)))
+		return damaged(fmt.Errorf("the MANIFEST names no table but %d table files exist (truncated MANIFEST?)", len(onDisk)))
 	}
 	for id := range m.Tables {
 		if err := checkTable(table.NewFilename(id, dir)); err != nil {
-			return damaged(dir, err)
+			return damaged(err)
 		}
 	}
 	return nil
@@ -232,9 +232,12 @@ func checkTable(path string) (err error) {
 // firstLine keeps the first line of a panic value or error, so Badger's
 // multi-line debugging output never reaches the one-line message.
 func firstLine(v any) string {
-	s := fmt.Sprint(v)
+	s := strings.TrimSpace(fmt.Sprint(v))
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
+		s = strings.TrimSpace(s[:i])
+	}
+	if s == "" {
+		s = "unreadable"
 	}
 	if len(s) > 200 {
 		s = s[:200] + "…"
@@ -246,7 +249,7 @@ func firstLine(v any) string {
 func openBadger(bo badger.Options) (bdb *badger.DB, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: %s: badger: %v", ErrDamaged, bo.Dir, firstLine(r))
+			err = damaged(fmt.Errorf("badger: %v", firstLine(r)))
 		}
 	}()
 	return badger.Open(bo)
@@ -275,31 +278,31 @@ func (db *DB) loadIdentity(marker, markerID string, hadMarker bool) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("storage: read database identity: %w", err)
+		return fmt.Errorf("read database identity: %w", err)
 	}
 	switch {
 	case stored != "" && !validDBID(stored):
-		return damaged(db.dir, errors.New("the database identity record is damaged"))
+		return damaged(errors.New("the database identity record is damaged"))
 	case hadMarker && stored == "":
-		return damaged(db.dir, errors.New("the database identity record is missing: this is not the database the folder held (lost MANIFEST or tables?)"))
+		return damaged(errors.New("the database identity record is missing: this is not the database the folder held (lost MANIFEST or tables?)"))
 	case hadMarker && stored != markerID:
-		return damaged(db.dir, fmt.Errorf("the folder holds database %s but its marker %s names %s", stored, marker, markerID))
+		return damaged(fmt.Errorf("the folder holds database %s but its marker %s names %s", stored, marker, markerID))
 	case stored == "":
 		id, err := newDBID()
 		if err != nil {
 			return err
 		}
 		if err := db.bdb.Update(func(txn *badger.Txn) error { return txn.Set(keyDBID, []byte(id)) }); err != nil {
-			return fmt.Errorf("storage: write database identity: %w", err)
+			return fmt.Errorf("write database identity: %w", err)
 		}
 		if err := db.bdb.Sync(); err != nil {
-			return fmt.Errorf("storage: write database identity: %w", err)
+			return fmt.Errorf("write database identity: %w", err)
 		}
 		stored = id
 	}
 	if !hadMarker || stored != markerID {
 		if err := writeMarker(marker, stored); err != nil {
-			return fmt.Errorf("storage: %w", err)
+			return err
 		}
 	}
 	db.id = stored
@@ -322,7 +325,7 @@ func (db *DB) Verify() (VerifyReport, error) {
 	}
 	defer release()
 	if err := db.verifyTables(); err != nil {
-		return VerifyReport{}, err
+		return VerifyReport{}, fmt.Errorf("storage: verify %s: %w", db.dir, err)
 	}
 	n := 0
 	err = db.bdb.View(func(txn *badger.Txn) error {
@@ -337,7 +340,7 @@ func (db *DB) Verify() (VerifyReport, error) {
 		return nil
 	})
 	if err != nil {
-		return VerifyReport{}, damaged(db.dir, err)
+		return VerifyReport{}, fmt.Errorf("storage: verify %s: %w", db.dir, damaged(err))
 	}
 	return VerifyReport{Records: n, ID: db.ID()}, nil
 }
@@ -346,11 +349,11 @@ func (db *DB) Verify() (VerifyReport, error) {
 func (db *DB) verifyTables() (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = damaged(db.dir, fmt.Errorf("table checksum: %v", firstLine(r)))
+			err = damaged(fmt.Errorf("table checksum: %v", firstLine(r)))
 		}
 	}()
 	if err := db.bdb.VerifyChecksum(); err != nil {
-		return damaged(db.dir, fmt.Errorf("table checksum: %v", firstLine(err)))
+		return damaged(fmt.Errorf("table checksum: %v", firstLine(err)))
 	}
 	return nil
 }

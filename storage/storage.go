@@ -229,7 +229,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
 	}
 	if err := precheck(dir, hadMarker); err != nil {
-		return nil, fmt.Errorf("storage: open: %w", err)
+		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
 	}
 	bo := badger.DefaultOptions(dir).
 		WithLogger(badgerLogger{opts.Logger.With("component", "badger")}).
@@ -245,7 +245,7 @@ func Open(dir string, opts Options) (*DB, error) {
 	bdb, err := openBadger(bo)
 	if err != nil {
 		if hadMarker && !errors.Is(err, ErrDamaged) && !isLocked(err) {
-			err = damaged(dir, err)
+			err = damaged(fmt.Errorf("badger: %v", firstLine(err)))
 		}
 		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
 	}
@@ -261,7 +261,7 @@ func Open(dir string, opts Options) (*DB, error) {
 	db.guard.init(dir, opts.MinFreeBytes, db.log)
 	if err := db.loadIdentity(marker, markerID, hadMarker); err != nil {
 		bdb.Close()
-		return nil, err
+		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
 	}
 	db.locks.seed = maphash.MakeSeed()
 	db.group.bdb = bdb
