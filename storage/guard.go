@@ -88,7 +88,6 @@ func (g *diskGuard) refresh(now int64) {
 	}
 }
 
-
 // mapErr turns a write that failed for lack of space into an ErrFull error
 // and makes the next check measure again.
 func (g *diskGuard) mapErr(err error) error {
