@@ -56,6 +56,9 @@ type config struct {
 	smsTimeout time.Duration
 	// service is SMS_SERVICE: KAVENEGAR_COM (the default) or CONSOLE.
 	service string
+	// freeBytes, when set, is storage's free-space measurement (the disk
+	// guard's); nil is the real one.
+	freeBytes func(string) (uint64, error)
 }
 
 // env is one running server with its parts.
@@ -124,7 +127,7 @@ func newEnv(t testing.TB, fns ...func(*config)) *env {
 	}
 	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
-	db, err := storage.Open(t.TempDir(), storage.Options{Logger: logger, Now: clk.Now, GCInterval: -1})
+	db, err := storage.Open(t.TempDir(), storage.Options{Logger: logger, Now: clk.Now, GCInterval: -1, FreeBytes: cfg.freeBytes})
 	if err != nil {
 		t.Fatalf("open storage: %v", err)
 	}

@@ -37,15 +37,19 @@ const guardInterval = time.Second
 type diskGuard struct {
 	dir  string
 	min  uint64 // 0: disabled
+	free func(string) (uint64, error)
 	log  *slog.Logger
 	mu   sync.Mutex   // one measurement at a time
 	next atomic.Int64 // UnixNano after which to measure again
 	low  atomic.Bool
-	free atomic.Uint64
+	last atomic.Uint64 // the last measurement
 }
 
-func (g *diskGuard) init(dir string, min int64, log *slog.Logger) {
-	g.dir, g.log = dir, log
+func (g *diskGuard) init(dir string, min int64, free func(string) (uint64, error), log *slog.Logger) {
+	g.dir, g.log, g.free = dir, log, free
+	if g.free == nil {
+		g.free = freeBytes
+	}
 	if min > 0 {
 		g.min = uint64(min)
 		g.refresh(time.Now().UnixNano())
@@ -61,7 +65,7 @@ func (g *diskGuard) check() error {
 		g.refresh(now)
 	}
 	if g.low.Load() {
-		return fullError(fmt.Errorf("%d bytes free in %s, below the minimum of %d", g.free.Load(), g.dir, g.min))
+		return fullError(fmt.Errorf("%d bytes free in %s, below the minimum of %d", g.last.Load(), g.dir, g.min))
 	}
 	return nil
 }
@@ -72,12 +76,12 @@ func (g *diskGuard) refresh(now int64) {
 		return
 	}
 	defer g.mu.Unlock()
-	free, err := freeBytes(g.dir)
+	free, err := g.free(g.dir)
 	g.next.Store(now + int64(guardInterval))
 	if err != nil {
 		return // cannot tell: keep the last answer
 	}
-	g.free.Store(free)
+	g.last.Store(free)
 	low := free < g.min
 	if was := g.low.Swap(low); was != low && g.log != nil {
 		if low {

@@ -3,11 +3,13 @@ package storage
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -238,5 +240,49 @@ func TestBackupFilesAndIdentity(t *testing.T) {
 	}
 	if dst2.ID() != keep {
 		t.Fatal("refused restore changed the identity")
+	}
+}
+
+// TestDiskGuard: below MinFreeBytes every write is refused with an
+// EUNAVAILABLE error wrapping ErrFull while reads go on; once space is
+// back, writes work again.
+func TestDiskGuard(t *testing.T) {
+	var free atomic.Uint64
+	free.Store(1 << 40)
+	db := openTest(t, Options{MinFreeBytes: 1 << 20, FreeBytes: func(string) (uint64, error) { return free.Load(), nil }})
+	now := time.Now()
+	s, err := db.CreateSession(ctx, chelseru.Session{UserID: 1, RefreshJTI: strings.Repeat("b", 32), CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	free.Store(1000)
+	db.guard.next.Store(0) // measure at the next check rather than within the second
+	otp := chelseru.OTP{Mobile: "09121234567", Hash: make([]byte, 32), ExpiresAt: now.Add(time.Minute)}
+	_, err = db.CreateOTP(ctx, otp, chelseru.SendLimit{})
+	if !errors.Is(err, ErrFull) || chelseru.ErrorCode(err) != chelseru.EUNAVAILABLE {
+		t.Fatalf("CreateOTP on a full disk: %v", err)
+	}
+	if _, err := db.CreateSession(ctx, s); !errors.Is(err, ErrFull) {
+		t.Fatalf("CreateSession on a full disk: %v", err)
+	}
+	if err := db.TouchSession(ctx, s.ID, now); !errors.Is(err, ErrFull) {
+		t.Fatalf("TouchSession on a full disk: %v", err)
+	}
+	if _, err := db.GetSession(ctx, s.ID); err != nil {
+		t.Fatalf("GetSession on a full disk: %v", err)
+	}
+	if err := db.DiskFull(); !errors.Is(err, ErrFull) {
+		t.Fatalf("DiskFull = %v", err)
+	}
+	if err := chelseru.Internal(fmt.Errorf("store otp: %w", err)); err.Code != chelseru.EUNAVAILABLE || err.Message != MsgFull {
+		t.Fatalf("Internal turned the full error into %v", err)
+	}
+	free.Store(1 << 40)
+	db.guard.next.Store(0)
+	if _, err := db.CreateOTP(ctx, otp, chelseru.SendLimit{}); err != nil {
+		t.Fatalf("CreateOTP after space came back: %v", err)
+	}
+	if db.DiskFull() != nil {
+		t.Fatal("DiskFull after space came back")
 	}
 }

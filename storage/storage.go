@@ -105,6 +105,9 @@ type Options struct {
 	// files would otherwise crash the process with SIGBUS on a full disk.
 	// Zero means DefaultMinFreeBytes; a negative value disables the check.
 	MinFreeBytes int64
+	// FreeBytes measures the free space of the file system holding a
+	// folder, for the MinFreeBytes check. Nil means statfs; tests set it.
+	FreeBytes func(dir string) (uint64, error)
 }
 
 func (o Options) withDefaults() Options {
@@ -258,7 +261,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		gcStop: make(chan struct{}),
 		gcDone: make(chan struct{}),
 	}
-	db.guard.init(dir, opts.MinFreeBytes, db.log)
+	db.guard.init(dir, opts.MinFreeBytes, opts.FreeBytes, db.log)
 	if err := db.loadIdentity(marker, markerID, hadMarker); err != nil {
 		bdb.Close()
 		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
