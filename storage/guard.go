@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -115,3 +117,34 @@ func fullError(cause error) error {
 // lack of space, else nil. Readiness probes use it, so a load balancer
 // stops sending traffic before Badger could run out of room.
 func (db *DB) DiskFull() error { return db.guard.check() }
+
+// checkRoomToOpen refuses to open Badger on a disk below MinFreeBytes:
+// opening replays the write-ahead log through memory-mapped files and makes
+// new ones, and on a full disk that is a SIGBUS, not an error. The caller
+// exits with one line and a supervisor tries again; once space is freed the
+// start succeeds and replays the log, losing nothing.
+func checkRoomToOpen(dir string, opts Options) error {
+	if opts.MinFreeBytes <= 0 {
+		return nil
+	}
+	measure := opts.FreeBytes
+	if measure == nil {
+		measure = freeBytes
+	}
+	at := dir
+	for {
+		if _, err := os.Stat(at); err == nil {
+			break
+		}
+		parent := filepath.Dir(at)
+		if parent == at {
+			return nil
+		}
+		at = parent
+	}
+	free, err := measure(at)
+	if err != nil || free >= uint64(opts.MinFreeBytes) {
+		return nil // cannot tell, or room enough
+	}
+	return fullError(fmt.Errorf("%d bytes free, below the minimum of %d (STORAGE.MIN_FREE_BYTES): free space and start again", free, opts.MinFreeBytes))
+}

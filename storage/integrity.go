@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -198,6 +199,7 @@ func tableFiles(dir string) (map[uint64]struct{}, error) {
 // its index and every block, turning Badger's panics into errors.
 func checkTable(path string) (err error) {
 	name := filepath.Base(path)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("table file %s is damaged: %v", name, firstLine(r))
@@ -247,6 +249,9 @@ func firstLine(v any) string {
 
 // openBadger opens Badger, turning a panic on this goroutine into an error.
 func openBadger(bo badger.Options) (bdb *badger.DB, err error) {
+	// A fault reading a memory-mapped file on this goroutine (a full tmpfs,
+	// a file cut under us) becomes a panic recovered below, not a crash.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			err = damaged(fmt.Errorf("badger: %v", firstLine(r)))

@@ -285,4 +285,10 @@ func TestDiskGuard(t *testing.T) {
 	if db.DiskFull() != nil {
 		t.Fatal("DiskFull after space came back")
 	}
+	// Opening on a full disk is refused (Badger would fault), not attempted.
+	_, err = Open(filepath.Join(t.TempDir(), "db"), Options{Logger: slog.New(slog.DiscardHandler), MinFreeBytes: 1 << 20,
+		FreeBytes: func(string) (uint64, error) { return 10, nil }})
+	if !errors.Is(err, ErrFull) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("Open on a full disk: %v", err)
+	}
 }

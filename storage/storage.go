@@ -234,6 +234,9 @@ func Open(dir string, opts Options) (*DB, error) {
 	if err := precheck(dir, hadMarker); err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
 	}
+	if err := checkRoomToOpen(dir, opts); err != nil {
+		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
+	}
 	bo := badger.DefaultOptions(dir).
 		WithLogger(badgerLogger{opts.Logger.With("component", "badger")}).
 		WithSyncWrites(opts.SyncWrites).
@@ -323,6 +326,13 @@ func (db *DB) gcLoop(interval time.Duration) {
 // restart leaves no gaps in ids), flushes the memtables and closes Badger.
 // It waits for in-flight operations. Calling it again returns the first
 // result.
+//
+// On a disk below MinFreeBytes, Close does not close Badger: Badger's
+// Close writes the memtable into a new table through a memory-mapped file,
+// which on a full disk kills the process with SIGBUS. It syncs the
+// write-ahead log instead (every acknowledged write is in it; Badger
+// replays it at the next Open) and returns an error wrapping ErrFull. The
+// process is expected to exit then; the folder lock goes with it.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		close(db.gcStop)
@@ -330,6 +340,16 @@ func (db *DB) Close() error {
 		db.closeMu.Lock()
 		defer db.closeMu.Unlock()
 		db.closed = true
+		db.guard.next.Store(0) // measure now
+		if err := db.guard.check(); err != nil {
+			_ = db.counters.close() // its flush is refused: counts of the last second are lost
+			<-db.otpSeen.scanned
+			if serr := db.bdb.Sync(); serr != nil {
+				err = fmt.Errorf("%w (and syncing the log failed: %v)", err, serr)
+			}
+			db.closeErr = fmt.Errorf("storage: close: left Badger open, its log synced, because the disk is full (the log replays at the next start): %w", err)
+			return
+		}
 		var errs []error
 		if err := db.counters.close(); err != nil {
 			errs = append(errs, err)

@@ -406,10 +406,12 @@ func TestBackupRestoreKeepsSessions(t *testing.T) {
 	}
 }
 
-// TestFullDiskIsAnError runs the server on a small tmpfs, fills it, and
-// checks that writes answer 503 with a clear body while reads with an
-// existing token still work, /readyz says 503, the process stays up, and
-// all recovers once the filler is deleted.
+// TestFullDiskIsAnError runs the server on a small tmpfs, fills it to the
+// last block, and checks that writes answer 503 with a clear body while
+// reads with an existing token still work, /readyz says 503, the process
+// stays up, and all recovers once the filler is deleted; stopped on a full
+// disk it exits cleanly, refuses to start until there is room (exit 1, one
+// line), then starts with nothing lost.
 func TestFullDiskIsAnError(t *testing.T) {
 	dir := t.TempDir()
 	mnt := filepath.Join(dir, "mnt")
@@ -427,10 +429,61 @@ func TestFullDiskIsAnError(t *testing.T) {
 
 	// Fill the file system completely.
 	filler := filepath.Join(mnt, "filler")
-	f, err := os.Create(filler)
+	dsFillDisk(t, filler)
+
+	// The guard measures at most once a second: wait for it to notice.
+	waitStatus(t, s, "/readyz", 503)
+	s.alive()
+	st, body := s.do("POST", "/api/otp/send/", "", "application/json", `{"mobile_number":"09125556666"}`)
+	if st != 503 || !strings.Contains(body, storage.MsgFull) {
+		t.Fatalf("otp/send on a full disk: %d %s, want 503 %q", st, body, storage.MsgFull)
+	}
+	if st, body := s.do("GET", "/api/sessions/", access, "", ""); st != 200 {
+		t.Fatalf("sessions on a full disk: %d %s, want 200", st, body)
+	}
+	s.alive()
+
+	// Space comes back: the running server recovers by itself.
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, s, "/readyz", 200)
+	access2, _ := s.login("09125556666")
+	s.alive()
+
+	// Full again, then stopped: it exits 0 (leaving Badger's flush, which
+	// would SIGBUS, to the next start) and refuses to start while the disk
+	// is full, with one line and exit 1, never a crash.
+	dsFillDisk(t, filler)
+	waitStatus(t, s, "/readyz", 503)
+	s.stop()
+	code, _, errs := chelseru(t, dir, "serve", "--config", cfg)
+	if code != exitFailure || strings.Contains(errs, "goroutine ") || !strings.Contains(lastLine(errs), "STORAGE.MIN_FREE_BYTES") {
+		t.Fatalf("serve on a full disk: exit %d, want 1 and one line naming STORAGE.MIN_FREE_BYTES:\n%s", code, errs)
+	}
+	oneLine(t, lastLine(errs))
+
+	// Once space is freed it starts, and nothing acknowledged was lost.
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	s = dsStart(t, dir, cfg, addr)
+	for _, a := range []string{access, access2} {
+		if st, body := s.do("GET", "/api/sessions/", a, "", ""); st != 200 {
+			t.Fatalf("session after the full-disk restart: %d %s", st, body)
+		}
+	}
+	s.stop()
+}
+
+// dsFillDisk writes path until the file system is full to the last block.
+func dsFillDisk(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer f.Close()
 	chunk := make([]byte, 1<<20)
 	for {
 		if _, err := f.Write(chunk); err != nil {
@@ -445,27 +498,6 @@ func TestFullDiskIsAnError(t *testing.T) {
 			break
 		}
 	}
-	f.Close()
-
-	// The guard measures at most once a second: wait for it to notice.
-	waitStatus(t, s, "/readyz", 503)
-	s.alive()
-	st, body := s.do("POST", "/api/otp/send/", "", "application/json", `{"mobile_number":"09125556666"}`)
-	if st != 503 || !strings.Contains(body, storage.MsgFull) {
-		t.Fatalf("otp/send on a full disk: %d %s, want 503 %q", st, body, storage.MsgFull)
-	}
-	if st, body := s.do("GET", "/api/sessions/", access, "", ""); st != 200 {
-		t.Fatalf("sessions on a full disk: %d %s, want 200", st, body)
-	}
-	s.alive()
-
-	if err := os.Remove(filler); err != nil {
-		t.Fatal(err)
-	}
-	waitStatus(t, s, "/readyz", 200)
-	s.login("09125556666")
-	s.alive()
-	s.stop()
 }
 
 // waitStatus polls GET path until it answers want (bounded: 15 s).
