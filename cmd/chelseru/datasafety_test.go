@@ -512,3 +512,41 @@ func waitStatus(t *testing.T, s *dsServer, path string, want int) {
 	}
 	t.Fatalf("GET %s never answered %d; log:\n%s", path, want, s.logs.String())
 }
+
+// TestSigningKeyRotation: after JWT.SIGNING_KEY changes with the old key in
+// JWT.PREVIOUS_SIGNING_KEYS, tokens issued before keep working and refresh
+// into tokens under the new key; with the old key dropped they are refused.
+func TestSigningKeyRotation(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	oldKey, newKey := dsSigningKey, "rotated-signing-key-"+strings.Repeat("z", 32)
+	cfg, addr := dsConfig(t, dir, "c1.yaml", data, "JWT:\n  SIGNING_KEY: "+oldKey+"\n")
+	s := dsStart(t, dir, cfg, addr)
+	access, refresh := s.login("09127770001")
+	s.stop()
+
+	cfg, addr = dsConfig(t, dir, "c2.yaml", data, "JWT:\n  SIGNING_KEY: "+newKey+"\n  PREVIOUS_SIGNING_KEYS: ["+oldKey+"]\n")
+	s = dsStart(t, dir, cfg, addr)
+	if st, body := s.do("GET", "/api/sessions/", access, "", ""); st != 200 {
+		t.Fatalf("old access token during the grace period: %d %s", st, body)
+	}
+	st, body := s.do("POST", "/api/token/refresh/", "", "application/json", `{"refresh":"`+refresh+`"}`)
+	if st != 200 {
+		t.Fatalf("old refresh token during the grace period: %d %s", st, body)
+	}
+	var tok struct{ Access string }
+	if err := json.Unmarshal([]byte(body), &tok); err != nil || tok.Access == "" {
+		t.Fatalf("refresh body %s", body)
+	}
+	s.stop()
+
+	cfg, addr = dsConfig(t, dir, "c3.yaml", data, "JWT:\n  SIGNING_KEY: "+newKey+"\n")
+	s = dsStart(t, dir, cfg, addr)
+	if st, body := s.do("GET", "/api/sessions/", access, "", ""); st != 401 {
+		t.Fatalf("old access token after the old key was dropped: %d %s, want 401", st, body)
+	}
+	if st, body := s.do("GET", "/api/sessions/", tok.Access, "", ""); st != 200 {
+		t.Fatalf("token refreshed under the new key: %d %s", st, body)
+	}
+	s.stop()
+}
