@@ -217,6 +217,36 @@ func TestDamagedDataFolderRefused(t *testing.T) {
 	}
 }
 
+// TestDamagedWhileServing: a table damaged under a running server makes the
+// online backup fail (exit 3, no file) and `verify` over the admin socket
+// report it, instead of a backup with records silently missing.
+func TestDamagedWhileServing(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	dsFill(t, filepath.Join(data, dbDirName), 3000)
+	cfg, addr := dsConfig(t, dir, "c.yaml", data, "JWT:\n  SIGNING_KEY: "+dsSigningKey+"\n")
+	s := dsStart(t, dir, cfg, addr)
+	dsScribble(t, dsTable(t, filepath.Join(data, dbDirName)), 0, 4096) // in place: Badger maps the file
+	bak := filepath.Join(dir, "b.bak")
+	code, out, errs := chelseru(t, dir, "backup", "--config", cfg, "--out", bak)
+	if code != exitDamaged {
+		t.Fatalf("online backup of a damaged database: exit %d, want %d (%q %q)", code, exitDamaged, out, errs)
+	}
+	oneLine(t, errs)
+	for _, p := range []string{bak, bak + ".partial"} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("failed backup left %s (%v)", p, err)
+		}
+	}
+	code, _, errs = chelseru(t, dir, "verify", "--config", cfg)
+	if code != exitDamaged || !strings.Contains(errs, "damaged") {
+		t.Fatalf("verify through the server: exit %d %q, want %d", code, errs, exitDamaged)
+	}
+	oneLine(t, errs)
+	s.alive()
+	s.stop()
+}
+
 // dsFill makes a database in dir holding n sessions in table files.
 func dsFill(t *testing.T, dir string, n int) {
 	t.Helper()
