@@ -139,7 +139,12 @@ func precheck(dir string, hadData bool) error {
 		if hadData {
 			return damaged(errors.New("the MANIFEST is missing"))
 		}
-		return nil // a new database
+		// No marker either: a new database, unless table files say
+		// otherwise (Badger would delete them).
+		if ids, err := tableFiles(dir); err == nil && len(ids) > 0 {
+			return damaged(fmt.Errorf("the MANIFEST is missing but %d table files exist", len(ids)))
+		}
+		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", manifest, err)

@@ -76,6 +76,10 @@ func TestDamagedFolderRefused(t *testing.T) {
 		{"table tail randomised", func(t *testing.T, dir string) { scribble(t, tables(t, dir)[0], -200, 200) }},
 		{"table middle randomised", func(t *testing.T, dir string) { scribble(t, tables(t, dir)[0], 0, 4096) }},
 		{"database folder removed", func(t *testing.T, dir string) { os.RemoveAll(dir) }},
+		{"manifest and marker removed", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, "MANIFEST"))
+			os.Remove(MarkerPath(dir))
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, _ := filledFolder(t, 3000)

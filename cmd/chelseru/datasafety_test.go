@@ -580,3 +580,25 @@ func TestSigningKeyRotation(t *testing.T) {
 	}
 	s.stop()
 }
+
+// TestVerifyUsage: verify wants exactly one of --config, --data-dir, --in.
+func TestVerifyUsage(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{{"verify"}, {"verify", "--data-dir", dir, "--in", "x"}, {"verify", "--nope"}} {
+		code, _, errs := chelseru(t, dir, args...)
+		if code != exitUsage {
+			t.Errorf("%v: exit %d, want %d (%q)", args, code, exitUsage, errs)
+		}
+	}
+	code, _, errs := chelseru(t, dir, "verify", "--in", filepath.Join(dir, "missing.bak"))
+	if code != exitFailure {
+		t.Fatalf("verify of a missing backup: exit %d, want 1 (%q)", code, errs)
+	}
+	oneLine(t, errs)
+	notBackup := writeFile(t, dir, "x.bak", "hello")
+	code, _, errs = chelseru(t, dir, "verify", "--in", notBackup)
+	if code != exitDamaged {
+		t.Fatalf("verify of a text file: exit %d, want %d (%q)", code, exitDamaged, errs)
+	}
+	oneLine(t, errs)
+}
