@@ -71,8 +71,14 @@ func FieldError(field, message string) *Error {
 }
 
 // Internal wraps an unexpected failure. The message shown to clients is
-// generic; err is kept for the log.
+// generic; err is kept for the log. An err that already carries an
+// EUNAVAILABLE *Error (storage full, storage closed) keeps that code and
+// message: it is a passing condition the client may retry, not a bug.
 func Internal(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) && e.Code == EUNAVAILABLE {
+		return &Error{Code: EUNAVAILABLE, Message: e.Message, RetryAfter: e.RetryAfter, Err: err}
+	}
 	return &Error{Code: EINTERNAL, Message: "Internal server error.", Err: err}
 }
 

@@ -54,6 +54,8 @@ type Config struct {
 	Auth   Auth
 	SMS    SMS
 	Log    Log
+	// Storage is the STORAGE section (config/storage.go).
+	Storage Storage
 
 	// lines maps key paths to the line they were set on, for messages.
 	lines map[string]int
@@ -112,6 +114,10 @@ type JWT struct {
 	// RotateRefreshTokens is JWT.ROTATE_REFRESH_TOKENS: /api/token/refresh/
 	// also returns a new refresh token and retires the old one; default true.
 	RotateRefreshTokens bool
+	// PreviousSigningKeys is JWT.PREVIOUS_SIGNING_KEYS: earlier signing keys,
+	// written as JWT.SIGNING_KEY is, accepted for verifying tokens only (a
+	// key rotation's grace period); default empty, at most 8.
+	PreviousSigningKeys []string
 }
 
 // Auth is the AUTH section, DJANGO_CHELSERU['AUTH'].
@@ -248,7 +254,8 @@ func Default() *Config {
 			PluginPoolSize:         0,
 			PluginMaxResponseBytes: 1 << 20,
 		},
-		Log: Log{Level: slog.LevelInfo, Format: "text"},
+		Log:     Log{Level: slog.LevelInfo, Format: "text"},
+		Storage: Storage{MinFreeBytes: DefaultMinFreeBytes},
 	}
 }
 

@@ -91,6 +91,7 @@ func (d *decoder) rootFields() []field {
 			{"ACCESS_TOKEN_LIFETIME", d.duration(&c.JWT.AccessTokenLifetime)},
 			{"REFRESH_TOKEN_LIFETIME", d.duration(&c.JWT.RefreshTokenLifetime)},
 			{"ROTATE_REFRESH_TOKENS", d.boolean(&c.JWT.RotateRefreshTokens)},
+			{"PREVIOUS_SIGNING_KEYS", d.keyList(&c.JWT.PreviousSigningKeys)},
 		})},
 		{"AUTH", d.section([]field{
 			{"AUTH_METHOD", d.str(&c.Auth.AuthMethod)},
@@ -119,6 +120,7 @@ func (d *decoder) rootFields() []field {
 			{"LEVEL", d.level(&c.Log.Level)},
 			{"FORMAT", d.str(&c.Log.Format)},
 		})},
+		{"STORAGE", d.section(d.storageFields())},
 	}
 }
 

@@ -108,7 +108,12 @@ func (c *Config) TokenConfig() (token.Config, KeySource, error) {
 	if err != nil {
 		return token.Config{}, 0, err
 	}
+	prev, err := c.previousKeys()
+	if err != nil {
+		return token.Config{}, 0, err
+	}
 	return token.Config{
+		PreviousKeys:    prev,
 		Algorithm:       c.JWT.Algorithm,
 		SigningKey:      key,
 		AccessLifetime:  c.JWT.AccessTokenLifetime,

@@ -59,6 +59,10 @@ type config struct {
 	// sms, when set, makes the SMS side instead of newProvider (another
 	// built-in against its fake: builtin_providers_test.go).
 	sms func(t testing.TB, timeout time.Duration, logger *slog.Logger) *provider
+
+	// freeBytes, when set, is storage's free-space measurement (the disk
+	// guard's); nil is the real one.
+	freeBytes func(string) (uint64, error)
 }
 
 // env is one running server with its parts.
@@ -127,7 +131,7 @@ func newEnv(t testing.TB, fns ...func(*config)) *env {
 	}
 	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
-	db, err := storage.Open(t.TempDir(), storage.Options{Logger: logger, Now: clk.Now, GCInterval: -1})
+	db, err := storage.Open(t.TempDir(), storage.Options{Logger: logger, Now: clk.Now, GCInterval: -1, FreeBytes: cfg.freeBytes})
 	if err != nil {
 		t.Fatalf("open storage: %v", err)
 	}

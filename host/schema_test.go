@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -801,6 +802,27 @@ func TestSchemaConformance(t *testing.T) {
 		t.Logf("both 503s seen after %d rounds", rounds)
 	})
 
+	t.Run("storage full", func(t *testing.T) {
+		ran++
+		var free atomic.Uint64
+		free.Store(1 << 50)
+		e := newEnv(t, func(c *config) { c.freeBytes = func(string) (uint64, error) { return free.Load(), nil } })
+		c := &conformer{t: t, e: e, doc: doc}
+		access, refresh := e.login(mobileA, 0)
+		free.Store(0)
+		// The guard measures at most once a second: wait until it refuses.
+		for i := 0; e.db.DiskFull() == nil; i++ {
+			if i == 100 {
+				t.Fatal("the disk guard never noticed the full disk")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		c.send("/api/otp/send/", jsonReq("POST", `{"mobile_number":"`+mobileB+`"}`, nil), 503)
+		c.send("/api/token/refresh/", jsonReq("POST", `{"refresh":"`+refresh+`"}`, nil), 503)
+		c.send("/api/sessions/{id}/", req{method: "DELETE", path: "/api/sessions/1/", header: bearerHdr(access)}, 503)
+		c.send("/api/sessions/", req{method: "GET", header: bearerHdr(access)}, 200) // reads go on
+	})
+
 	t.Run("timeout", func(t *testing.T) {
 		ran++
 		e := newEnv(t, func(c *config) { c.smsTimeout = time.Second })
@@ -830,8 +852,8 @@ func TestSchemaConformance(t *testing.T) {
 		c.send("/api/message/send/", jsonReq("POST", `{"mobile_number":"`+mobileB+`","message_text":"hi"}`, auth), 500)
 	})
 
-	if ran < 5 {
-		t.Logf("coverage not checked: %d of 5 parts ran", ran)
+	if ran < 6 {
+		t.Logf("coverage not checked: %d of 6 parts ran", ran)
 		return
 	}
 	for _, d := range []*apiDoc{doc, docPW} {

@@ -144,3 +144,50 @@ func BenchmarkOTPCreateVerifyParallel(b *testing.B) {
 func benchLimit() chelseru.SendLimit {
 	return chelseru.SendLimit{Max: 1 << 30, Window: time.Hour, Now: time.Now()}
 }
+
+// BenchmarkSyncWrites measures STORAGE.SYNC_WRITES: CreateOTP and
+// CreateSession alone, one caller and 8 concurrent callers, with SyncWrites
+// off and on. Concurrent CreateOTP calls share one commit (group commit), so
+// one fsync serves many codes.
+func BenchmarkSyncWrites(b *testing.B) {
+	hash := make([]byte, 32)
+	sess := sampleSession
+	sess.ExpiresAt = time.Now().Add(24 * time.Hour)
+	ops := []struct {
+		name string
+		do   func(b *testing.B, db *DB)
+	}{
+		{"CreateOTP", func(b *testing.B, db *DB) {
+			if _, err := db.CreateOTP(ctx, chelseru.OTP{Mobile: benchMobile(), Hash: hash, ExpiresAt: time.Now().Add(2 * time.Minute)}, benchLimit()); err != nil {
+				b.Fatal(err)
+			}
+		}},
+		{"CreateSession", func(b *testing.B, db *DB) {
+			if _, err := db.CreateSession(ctx, sess); err != nil {
+				b.Fatal(err)
+			}
+		}},
+	}
+	for _, op := range ops {
+		for _, par := range []int{1, 8} {
+			for _, sync := range []bool{false, true} {
+				b.Run(fmt.Sprintf("%s/callers=%d/sync=%v", op.name, par, sync), func(b *testing.B) {
+					db := openTest(b, Options{SyncWrites: sync})
+					b.ReportAllocs()
+					if par == 1 {
+						for b.Loop() {
+							op.do(b, db)
+						}
+						return
+					}
+					b.SetParallelism(par)
+					b.RunParallel(func(pb *testing.PB) {
+						for pb.Next() {
+							op.do(b, db)
+						}
+					})
+				})
+			}
+		}
+	}
+}

@@ -67,7 +67,7 @@ func (c *counters) run(interval time.Duration) {
 		case <-c.stop:
 			return
 		case <-t.C:
-			if err := c.flush(false); err != nil {
+			if err := c.flush(false); err != nil && !errors.Is(err, ErrFull) {
 				c.db.log.Warn("rate-limit counters: flush failed (will retry)", "err", err)
 			}
 		}
@@ -217,6 +217,10 @@ func (c *counters) flush(evict bool) error {
 	if len(items) == 0 {
 		return nil
 	}
+	if err := c.db.guard.check(); err != nil {
+		c.redirty(items) // kept in memory until there is room
+		return fmt.Errorf("write rate-limit counters: %w", err)
+	}
 	wb := c.db.bdb.NewWriteBatch()
 	defer wb.Cancel()
 	for _, it := range items {
@@ -229,7 +233,7 @@ func (c *counters) flush(evict bool) error {
 	}
 	if err := wb.Flush(); err != nil {
 		c.redirty(items)
-		return fmt.Errorf("write rate-limit counters: %w", err)
+		return fmt.Errorf("write rate-limit counters: %w", c.db.guard.mapErr(err))
 	}
 	return nil
 }

@@ -34,6 +34,8 @@
 //	rl/{key}/{window ms be64}/{start ms be64}  counter (uvarint)       end of the window     Take (held in memory, written behind)
 //	attempts/{key}                             attempts record         lock end, or idle     BeginAttempt, FailAttempt, ResetAttempts
 //	seq/{user|session|msg}                     next unleased id        none                  id sequences (badger.Sequence)
+//	meta/db-id                                 database identity       none                  ID, Open (checked against the marker), tokens'
+//	                                           (16 hex digits)                               dbid claim; carried by Backup/Restore
 //	ping                                       (never written)         -                     Ping (a point read)
 //
 // The per-number send limit is counted in the number's OTP record (Sends,
@@ -60,7 +62,9 @@
 //
 // # Ids
 //
-// User, session and message ids come from badger.Sequence, starting at 1.
+// User, session and message ids come from badger.Sequence, starting at 1
+// (in each database: tokens carry the database identity, so ids that start
+// again after a lost database never match an earlier token).
 // A sequence leases a block of ids (100 for users, 1000 for sessions and
 // messages) with one write; Close returns the unused part, so a clean
 // restart leaves no gap, and a crash skips at most one block. An id taken by a
@@ -90,5 +94,24 @@
 // # Backup
 //
 // DB.Backup writes a consistent snapshot of the live data while the database
-// stays in use; DB.Restore loads one into an empty database only.
+// stays in use; DB.Restore loads one into an empty database only. BackupWith
+// and RestoreWith carry named files beside the records (the command line's
+// key files); ReadBackup checks a backup file without a database.
+//
+// # Data safety
+//
+// A database has a random identity (DB.ID), kept in Badger and in a marker
+// file beside its folder (MarkerPath). With the marker present, Open refuses
+// a folder without its MANIFEST, with a damaged MANIFEST or table, or whose
+// identity is missing or different (ErrDamaged) rather than let Badger
+// start empty; tables are checked read-only, with Badger's panics
+// recovered, before Badger opens them, and Badger then verifies each block
+// it reads. DB.Verify checks every table and record of an open database.
+//
+// A disk guard (guard.go) refuses every write, before it reaches Badger,
+// while the folder's file system has less than Options.MinFreeBytes free:
+// the error is a *chelseru.Error with code EUNAVAILABLE wrapping ErrFull.
+// Badger writes through memory-mapped files and would otherwise die of
+// SIGBUS on a full disk. Open refuses below the threshold too, and Close
+// on a full disk syncs the log instead of flushing.
 package storage

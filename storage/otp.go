@@ -114,6 +114,9 @@ func (db *DB) CreateOTP(ctx context.Context, o chelseru.OTP, limit chelseru.Send
 		return chelseru.OTP{}, err
 	}
 	defer release()
+	if err := db.guard.check(); err != nil {
+		return chelseru.OTP{}, fmt.Errorf("storage: create otp: %w", err)
+	}
 	unlock := db.locks.lock([][]byte{key})
 	defer unlock()
 	if err := ctx.Err(); err != nil {
@@ -157,7 +160,7 @@ func (db *DB) CreateOTP(ctx context.Context, o chelseru.OTP, limit chelseru.Send
 	}
 	db.otpSeen.add(string(key), otpKeep(o), now)
 	if err := db.group.write(e); err != nil {
-		return chelseru.OTP{}, fmt.Errorf("storage: create otp: %w", err)
+		return chelseru.OTP{}, fmt.Errorf("storage: create otp: %w", db.guard.mapErr(err))
 	}
 	return chelseru.OTP{}, nil
 }

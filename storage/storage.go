@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 
 	"github.com/chelseru/chelseru"
 )
@@ -31,6 +32,14 @@ const (
 	DefaultGCDiscardRatio   = 0.5
 	DefaultMaxRetries       = 8
 	DefaultMaxListSessions  = 100
+	// DefaultMinFreeBytes is the free space below which writes are refused.
+	// It covers what Badger may still write into memory-mapped files with
+	// the defaults above: the unwritten rest of the current memtable log
+	// and of a new one (2 x 2 x 8 MB, the files are sparse at twice the
+	// memtable size), of the value-log file (2 x 16 MB), a memtable flushed
+	// to a table (8 MB) and one level-0 compaction's output (~40 MB), which
+	// is ~112 MB, rounded up.
+	DefaultMinFreeBytes = 128 << 20
 )
 
 // Limits on what a caller may store, so no request can grow a key or a value
@@ -90,6 +99,15 @@ type Options struct {
 	// MaxCachedCounters bounds the rate-limit windows held in memory. Zero
 	// means DefaultMaxCachedCounters.
 	MaxCachedCounters int
+	// MinFreeBytes is the free space the data folder's file system must
+	// keep: below it every write is refused with an EUNAVAILABLE error
+	// ("Storage is full") before it reaches Badger, whose memory-mapped log
+	// files would otherwise crash the process with SIGBUS on a full disk.
+	// Zero means DefaultMinFreeBytes; a negative value disables the check.
+	MinFreeBytes int64
+	// FreeBytes measures the free space of the file system holding a
+	// folder, for the MinFreeBytes check. Nil means statfs; tests set it.
+	FreeBytes func(dir string) (uint64, error)
 }
 
 func (o Options) withDefaults() Options {
@@ -135,6 +153,9 @@ func (o Options) withDefaults() Options {
 	if o.MaxCachedCounters <= 0 {
 		o.MaxCachedCounters = DefaultMaxCachedCounters
 	}
+	if o.MinFreeBytes == 0 {
+		o.MinFreeBytes = DefaultMinFreeBytes
+	}
 	return o
 }
 
@@ -162,6 +183,12 @@ type DB struct {
 	bdb  *badger.DB
 	opts Options
 	log  *slog.Logger
+	dir  string
+
+	idMu sync.RWMutex
+	id   string // the database identity (integrity.go)
+
+	guard diskGuard // refuses writes when the disk is nearly full (guard.go)
 
 	// closeMu is held for reading by every operation and for writing by
 	// Close, so Close waits for in-flight operations and none starts after.
@@ -186,9 +213,28 @@ type DB struct {
 var _ chelseru.Store = (*DB)(nil)
 
 // Open opens (creating if needed) the Badger database in dir.
+//
+// A folder that once held a database (its identity marker, MarkerPath,
+// exists) must still hold it: Open refuses, with an error wrapping
+// ErrDamaged, a folder without its MANIFEST, with a damaged MANIFEST or
+// table file, or whose identity record is missing or different, rather than
+// start empty. Every table's checksums are verified before Badger opens it,
+// and Badger verifies each block it reads afterwards. No panic of Badger's
+// on opening escapes as a crash.
 func Open(dir string, opts Options) (*DB, error) {
 	opts = opts.withDefaults()
 	if err := opts.validate(); err != nil {
+		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
+	}
+	marker := MarkerPath(dir)
+	markerID, hadMarker, err := readMarker(marker)
+	if err != nil {
+		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
+	}
+	if err := precheck(dir, hadMarker); err != nil {
+		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
+	}
+	if err := checkRoomToOpen(dir, opts); err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
 	}
 	bo := badger.DefaultOptions(dir).
@@ -200,18 +246,28 @@ func Open(dir string, opts Options) (*DB, error) {
 		WithIndexCacheSize(opts.IndexCacheSize).
 		WithValueLogFileSize(opts.ValueLogFileSize).
 		WithNumCompactors(opts.NumCompactors).
+		WithChecksumVerificationMode(options.OnBlockRead).
 		WithMetricsEnabled(false)
-	bdb, err := badger.Open(bo)
+	bdb, err := openBadger(bo)
 	if err != nil {
+		if hadMarker && !errors.Is(err, ErrDamaged) && !isLocked(err) {
+			err = damaged(fmt.Errorf("badger: %v", firstLine(err)))
+		}
 		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
 	}
 	db := &DB{
 		bdb:    bdb,
 		opts:   opts,
 		log:    opts.Logger.With("component", "storage"),
+		dir:    dir,
 		seqs:   make(map[string]*badger.Sequence),
 		gcStop: make(chan struct{}),
 		gcDone: make(chan struct{}),
+	}
+	db.guard.init(dir, opts.MinFreeBytes, opts.FreeBytes, db.log)
+	if err := db.loadIdentity(marker, markerID, hadMarker); err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
 	}
 	db.locks.seed = maphash.MakeSeed()
 	db.group.bdb = bdb
@@ -240,6 +296,9 @@ func (db *DB) gcLoop(interval time.Duration) {
 			return
 		case <-t.C:
 		}
+		if db.guard.check() != nil {
+			continue // rewriting needs room; try again next round
+		}
 		rewritten := 0
 		for {
 			select {
@@ -267,6 +326,13 @@ func (db *DB) gcLoop(interval time.Duration) {
 // restart leaves no gaps in ids), flushes the memtables and closes Badger.
 // It waits for in-flight operations. Calling it again returns the first
 // result.
+//
+// On a disk below MinFreeBytes, Close does not close Badger: Badger's
+// Close writes the memtable into a new table through a memory-mapped file,
+// which on a full disk kills the process with SIGBUS. It syncs the
+// write-ahead log instead (every acknowledged write is in it; Badger
+// replays it at the next Open) and returns an error wrapping ErrFull. The
+// process is expected to exit then; the folder lock goes with it.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		close(db.gcStop)
@@ -274,6 +340,16 @@ func (db *DB) Close() error {
 		db.closeMu.Lock()
 		defer db.closeMu.Unlock()
 		db.closed = true
+		db.guard.next.Store(0) // measure now
+		if err := db.guard.check(); err != nil {
+			_ = db.counters.close() // its flush is refused: counts of the last second are lost
+			<-db.otpSeen.scanned
+			if serr := db.bdb.Sync(); serr != nil {
+				err = fmt.Errorf("%w (and syncing the log failed: %v)", err, serr)
+			}
+			db.closeErr = fmt.Errorf("storage: close: left Badger open, its log synced, because the disk is full (the log replays at the next start): %w", err)
+			return
+		}
 		var errs []error
 		if err := db.counters.close(); err != nil {
 			errs = append(errs, err)
@@ -347,13 +423,16 @@ func (db *DB) update(ctx context.Context, op string, lockKeys [][]byte, fn func(
 		return err
 	}
 	defer release()
+	if err := db.guard.check(); err != nil {
+		return fmt.Errorf("storage: %s: %w", op, err)
+	}
 	unlock := db.locks.lock(lockKeys)
 	defer unlock()
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("storage: %s: %w", op, err)
 		}
-		err := db.bdb.Update(fn)
+		err := db.guard.mapErr(db.bdb.Update(fn))
 		if !errors.Is(err, badger.ErrConflict) || attempt >= db.opts.MaxRetries {
 			if err != nil && errors.Is(err, badger.ErrConflict) {
 				return fmt.Errorf("storage: %s: gave up after %d attempts: %w", op, attempt, err)
@@ -382,6 +461,9 @@ func (db *DB) view(ctx context.Context, op string, fn func(txn *badger.Txn) erro
 // lease bandwidth ids at a time; Close returns the unused part, so only a
 // crash leaves a gap (of at most bandwidth ids). Ids are never reused.
 func (db *DB) nextID(name string, bandwidth uint64) (int64, error) {
+	if err := db.guard.check(); err != nil {
+		return 0, fmt.Errorf("sequence %s: %w", name, err)
+	}
 	db.seqMu.Lock()
 	s, ok := db.seqs[name]
 	if !ok {
@@ -396,7 +478,7 @@ func (db *DB) nextID(name string, bandwidth uint64) (int64, error) {
 	db.seqMu.Unlock()
 	n, err := s.Next()
 	if err != nil {
-		return 0, fmt.Errorf("sequence %s: %w", name, err)
+		return 0, fmt.Errorf("sequence %s: %w", name, db.guard.mapErr(err))
 	}
 	return int64(n) + 1, nil
 }

@@ -16,7 +16,13 @@
 //   - user_id, the user's id as a decimal string, as simplejwt 5.5 writes it;
 //   - sid, the id of the login session the token belongs to, also a decimal
 //     string: OpenID Connect defines "sid" as a string, and a string keeps
-//     64-bit ids exact in JavaScript clients.
+//     64-bit ids exact in JavaScript clients;
+//   - dbid, only when Config.DatabaseID is set: the identity of the database
+//     that issued the token; a token with another or no dbid is refused, so
+//     ids that restart after a lost database are never mistaken for old ones.
+//
+// Config.PreviousKeys lists earlier signing keys accepted for verification
+// only, so the key can be rotated without signing everyone out.
 //
 // The default algorithm is HS256 (simplejwt's default) with the configured
 // secret; EdDSA (Ed25519) is the alternative, with a 32-byte seed as the key.
@@ -117,7 +123,21 @@ type Config struct {
 	// Rotate is simplejwt's ROTATE_REFRESH_TOKENS. The Issuer only carries it
 	// for its callers; it does not change what Issue or Parse do.
 	Rotate bool
+	// PreviousKeys are earlier signing keys (same algorithm, same form as
+	// SigningKey), accepted when verifying a token but never used to sign:
+	// rotating the key keeps every session alive as long as the old key is
+	// listed here (at least REFRESH_TOKEN_LIFETIME after the change).
+	PreviousKeys [][]byte
+	// DatabaseID, when not empty, binds tokens to one database: Issue writes
+	// it as the "dbid" claim and Parse refuses a token whose dbid is missing
+	// or different, so a token from another database, or from before the
+	// data folder was lost and recreated, never names a user or session that
+	// reused its id. It is storage.DB.ID(): printable, at most 64 bytes.
+	DatabaseID string
 }
+
+// MaxPreviousKeys bounds Config.PreviousKeys.
+const MaxPreviousKeys = 8
 
 // Claims are the claims of one token.
 type Claims struct {
@@ -135,6 +155,7 @@ type Issuer struct {
 	method    jwt.SigningMethod
 	signKey   any // []byte or ed25519.PrivateKey
 	verifyKey any // []byte or ed25519.PublicKey
+	keySet    any // jwt.VerificationKeySet of verifyKey and the previous keys, or nil
 	header    string
 	parser    *jwt.Parser
 }
@@ -155,6 +176,17 @@ func New(cfg Config) (*Issuer, error) {
 		return nil, fmt.Errorf("token: lifetimes must be at least 1s, got access %v, refresh %v", cfg.AccessLifetime, cfg.RefreshLifetime)
 	}
 	cfg.SigningKey = bytes.Clone(cfg.SigningKey)
+	if len(cfg.PreviousKeys) > MaxPreviousKeys {
+		return nil, fmt.Errorf("token: at most %d previous keys, got %d", MaxPreviousKeys, len(cfg.PreviousKeys))
+	}
+	if len(cfg.DatabaseID) > 64 || !printableASCII(cfg.DatabaseID) {
+		return nil, errors.New("token: database id must be at most 64 printable ASCII characters without quotes or backslashes")
+	}
+	prev := make([][]byte, len(cfg.PreviousKeys))
+	for n, k := range cfg.PreviousKeys {
+		prev[n] = bytes.Clone(k)
+	}
+	cfg.PreviousKeys = prev
 	i := &Issuer{cfg: cfg}
 	switch cfg.Algorithm {
 	case HS256:
@@ -173,6 +205,24 @@ func New(cfg Config) (*Issuer, error) {
 	default:
 		return nil, fmt.Errorf("token: algorithm must be %s or %s, got %q", HS256, EdDSA, cfg.Algorithm)
 	}
+	if len(prev) > 0 {
+		set := jwt.VerificationKeySet{Keys: []jwt.VerificationKey{i.verifyKey}}
+		for n, k := range prev {
+			switch cfg.Algorithm {
+			case HS256:
+				if len(k) == 0 {
+					return nil, fmt.Errorf("token: previous key %d is empty", n+1)
+				}
+				set.Keys = append(set.Keys, k)
+			case EdDSA:
+				if len(k) != ed25519.SeedSize {
+					return nil, fmt.Errorf("token: previous key %d: EdDSA needs a %d-byte Ed25519 seed, got %d bytes", n+1, ed25519.SeedSize, len(k))
+				}
+				set.Keys = append(set.Keys, ed25519.NewKeyFromSeed(k).Public().(ed25519.PublicKey))
+			}
+		}
+		i.keySet = set
+	}
 	i.header = base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"` + cfg.Algorithm + `","typ":"JWT"}`))
 	i.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{cfg.Algorithm}),
@@ -182,12 +232,27 @@ func New(cfg Config) (*Issuer, error) {
 	return i, nil
 }
 
-// Config returns the Issuer's configuration, with defaults filled in. The key
-// is a copy.
+// Config returns the Issuer's configuration, with defaults filled in. The
+// keys are copies.
 func (i *Issuer) Config() Config {
 	c := i.cfg
 	c.SigningKey = bytes.Clone(c.SigningKey)
+	c.PreviousKeys = make([][]byte, len(i.cfg.PreviousKeys))
+	for n, k := range i.cfg.PreviousKeys {
+		c.PreviousKeys[n] = bytes.Clone(k)
+	}
 	return c
+}
+
+// printableASCII reports whether s is printable ASCII without '"' or '\\',
+// so it can be written into JSON as is.
+func printableASCII(s string) bool {
+	for j := 0; j < len(s); j++ {
+		if c := s[j]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // PublicKey returns the Ed25519 public key that verifies this Issuer's tokens,
@@ -248,6 +313,10 @@ func (i *Issuer) IssueWithJTI(typ string, userID, sessionID int64, jti string, n
 	p = strconv.AppendInt(p, userID, 10)
 	p = append(p, `","sid":"`...)
 	p = strconv.AppendInt(p, sessionID, 10)
+	if i.cfg.DatabaseID != "" {
+		p = append(p, `","dbid":"`...)
+		p = append(p, i.cfg.DatabaseID...)
+	}
 	p = append(p, `"}`...)
 
 	enc := base64.RawURLEncoding
@@ -347,10 +416,26 @@ func (i *Issuer) Parse(tok, wantType string, now time.Time) (Claims, error) {
 		}
 		return Claims{}, refuse(MsgInvalid, ErrInvalid, err)
 	}
+	if i.cfg.DatabaseID != "" {
+		dbid, ok, err := w.str("dbid")
+		switch {
+		case err != nil:
+			return Claims{}, refuse(MsgInvalid, ErrInvalid, err)
+		case !ok:
+			return Claims{}, refuse(MsgInvalid, ErrInvalid, errors.New("no dbid claim: issued before tokens were bound to a database"))
+		case dbid != i.cfg.DatabaseID:
+			return Claims{}, refuse(MsgInvalid, ErrInvalid, fmt.Errorf("dbid %.40q is not this database's", dbid))
+		}
+	}
 	return c, nil
 }
 
-func (i *Issuer) keyFunc(*jwt.Token) (any, error) { return i.verifyKey, nil }
+func (i *Issuer) keyFunc(*jwt.Token) (any, error) {
+	if i.keySet != nil {
+		return i.keySet, nil
+	}
+	return i.verifyKey, nil
+}
 
 // refuse builds the client-facing error of a refused token.
 func refuse(msg string, kind, cause error) error {

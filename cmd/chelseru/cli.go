@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+
+	"github.com/chelseru/chelseru/storage"
 )
 
 // Exit codes.
@@ -20,7 +22,8 @@ const usage = `usage:
   chelseru config check --config FILE
   chelseru plugin check FILE.wasm
   chelseru backup --config FILE --out FILE
-  chelseru restore --config FILE --in FILE
+  chelseru restore --config FILE --in FILE [--allow-new-keys]
+  chelseru verify (--config FILE | --data-dir DIR | --in BACKUPFILE)
   chelseru version
 `
 
@@ -46,6 +49,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdBackup(rest, stdout)
 	case cmd == "restore":
 		err = cmdRestore(rest, stdout)
+	case cmd == "verify":
+		err = cmdVerify(rest, stdout)
 	case cmd == "version" || cmd == "--version" || cmd == "-v":
 		fmt.Fprintln(stdout, "chelseru", version())
 		return exitOK
@@ -62,6 +67,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "chelseru: %v\n%s", err, usage)
 		return exitUsage
+	case errors.Is(err, storage.ErrDamaged) || errors.Is(err, errBackupDamaged):
+		fmt.Fprintf(stderr, "chelseru: %v\n", err)
+		return exitDamaged
 	default:
 		fmt.Fprintf(stderr, "chelseru: %v\n", err)
 		return exitFailure

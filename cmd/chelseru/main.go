@@ -7,10 +7,13 @@
 //	chelseru config check --config FILE
 //	chelseru plugin check FILE.wasm
 //	chelseru backup --config FILE --out FILE
-//	chelseru restore --config FILE --in FILE
+//	chelseru restore --config FILE --in FILE [--allow-new-keys]
+//	chelseru verify (--config FILE | --data-dir DIR | --in BACKUPFILE)
 //	chelseru version
 //
-// Exit codes: 0 success, 1 failure, 2 usage error.
+// Exit codes: 0 success, 1 failure, 2 usage error, 3 data damaged (a data
+// folder that held a database lost its MANIFEST or has a damaged table, or
+// a backup file fails its checks: restore a backup, do not just restart).
 package main
 
 import "os"

@@ -65,7 +65,7 @@ func cmdServe(args []string, stderr io.Writer) error {
 	log.Info("chelseru serving", "addr", ln.Addr().String(), "sms_service", cfg.SMS.SMSService,
 		"data_dir", cfg.Server.DataDir, "version", version())
 
-	stopAdmin := serveAdmin(ctx, cfg.Server.DataDir, app.db, log)
+	stopAdmin := serveAdmin(ctx, cfg, app.db, log)
 	served := make(chan error, 1)
 	go func() { served <- app.http.Serve(ln) }()
 	select {
@@ -113,6 +113,12 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("SERVER.DATA_DIR: %w", unwrapOp(err))
 	}
+	// Storage first: a damaged data folder stops the start before any key
+	// is generated, and tokens are bound to the database's identity.
+	a.db, err = storage.Open(filepath.Join(dataDir, dbDirName), storageOptions(cfg, log))
+	if err != nil {
+		return nil, fmt.Errorf("SERVER.DATA_DIR: storage: %w", err)
+	}
 	tc, src, err := cfg.TokenConfig()
 	if err != nil {
 		return nil, err
@@ -120,6 +126,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 	if src == config.KeyFileGenerated {
 		log.Info("generated a JWT signing key (kept for later runs)", "path", cfg.KeyFile())
 	}
+	tc.DatabaseID = a.db.ID()
 	issuer, err := token.New(tc)
 	if err != nil {
 		return nil, fmt.Errorf("JWT: %w", err)
@@ -132,10 +139,6 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 		log.Info("generated an OTP hashing key (kept for later runs)", "path", filepath.Join(dataDir, otpKeyName))
 	}
 
-	a.db, err = storage.Open(filepath.Join(dataDir, dbDirName), storage.Options{Logger: log.With("component", "storage")})
-	if err != nil {
-		return nil, fmt.Errorf("SERVER.DATA_DIR: storage: %w", err)
-	}
 	a.plugins, err = pluginhost.Open(ctx, pluginhost.Config{
 		DataDir:          dataDir,
 		PluginsDir:       cfg.Server.PluginsDir,
@@ -198,6 +201,9 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 func (a *app) ready() error {
 	if err := a.db.Ping(context.Background()); err != nil {
 		return fmt.Errorf("storage: %w", err)
+	}
+	if err := a.db.DiskFull(); err != nil {
+		return fmt.Errorf("storage: below STORAGE.MIN_FREE_BYTES: %w", err)
 	}
 	if err := a.plugins.Ready(); err != nil {
 		return fmt.Errorf("plugin: %w", err)
