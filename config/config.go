@@ -76,7 +76,9 @@ type Server struct {
 	// when the socket peer is in this list; default empty (never).
 	TrustedProxies []netip.Prefix
 	// MaxBodyBytes is SERVER.MAX_BODY_BYTES, the largest request body
-	// accepted (413 beyond); default 65536 (64 KiB), 1024 to 64 MiB.
+	// accepted (413 beyond); default 16384 (16 KiB: the largest body the
+	// API takes is under 4 KiB, and a slow client holds a buffer of the size
+	// its request announces), 1024 to 64 MiB.
 	MaxBodyBytes int
 	// ReadTimeout, WriteTimeout and IdleTimeout are SERVER.READ_TIMEOUT,
 	// WRITE_TIMEOUT and IDLE_TIMEOUT: reading one request, writing one
@@ -235,7 +237,7 @@ func Default() *Config {
 			Listen:        "127.0.0.1:8000",
 			DataDir:       "./data",
 			PluginsDir:    "./plugins",
-			MaxBodyBytes:  64 << 10,
+			MaxBodyBytes:  16 << 10,
 			ReadTimeout:   10 * time.Second,
 			WriteTimeout:  10 * time.Second,
 			IdleTimeout:   60 * time.Second,

@@ -59,7 +59,7 @@ func TestDefaults(t *testing.T) {
 		{"DATA_DIR", d.Server.DataDir, "./data"},
 		{"PLUGINS_DIR", d.Server.PluginsDir, "./plugins"},
 		{"TRUSTED_PROXIES", len(d.Server.TrustedProxies), 0},
-		{"MAX_BODY_BYTES", d.Server.MaxBodyBytes, 65536},
+		{"MAX_BODY_BYTES", d.Server.MaxBodyBytes, 16384},
 		{"SIGNING_KEY", d.JWT.SigningKey, ""},
 		{"ALGORITHM", d.JWT.Algorithm, "HS256"},
 		{"ACCESS_TOKEN_LIFETIME", d.JWT.AccessTokenLifetime, 5 * time.Minute},

@@ -31,7 +31,7 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultMaxBodyBytes  = 64 << 10
+	DefaultMaxBodyBytes  = 16 << 10 // ample: the largest body (290 characters of text) is under 4 KiB, and a slow client holds this much
 	DefaultReadTimeout   = 10 * time.Second
 	DefaultWriteTimeout  = 30 * time.Second
 	DefaultIdleTimeout   = 60 * time.Second
