@@ -428,11 +428,18 @@ func (s *Service) cleanupContext(ctx context.Context) (context.Context, context.
 //  2. a code is generated and its HMAC stored with a TTL; a live code for the
 //     number is a 409 with the whole seconds left, and costs nothing;
 //  3. one unit of the per-number and per-address limits is taken; a refusal
-//     is a 429 with RetryAfter, and the code just stored is deleted;
+//     is a 429 with RetryAfter, and the code just stored is deleted. When
+//     the number's shared budget is spent, the address's own share of sends
+//     to the number (SendsPerNumberPerIPPerHour) is taken instead, with its
+//     per-address limit, before the code is stored uncounted;
 //  4. the code is handed to the provider with template OTPTemplateID. On a
 //     failure (502) or timeout (504) the code is deleted so the user can
 //     retry at once; the limit units stay taken, since the provider was
-//     called.
+//     called. After a send, the address's count of wrong codes for the
+//     number starts again.
+//
+// The code remembers the address that asked for it (its requester): only
+// the requester's wrong codes burn it (see Authenticate).
 func (s *Service) SendOTP(ctx context.Context, mobile, ip string) error {
 	m, err := normalizeMobile("mobile_number", mobile)
 	if err != nil {

@@ -52,9 +52,14 @@ type Principal struct {
 // the user (Group, Mobile) is created on first login, a session is recorded
 // and an access and a refresh token are issued for it.
 //
-// A wrong, used or expired code is a 401 with the original's body; the
-// MaxAttempts-th wrong code burns the code and is a 429, as is every try
-// until a new code is sent.
+// Requests from one client address are limited to AuthenticatePerIPPerHour
+// (429). A wrong, used or expired code is a 401 with the original's body.
+// Wrong codes are counted per (number, client address): the MaxAttempts-th
+// in a row from one address is a 429, as is every try from it for
+// CodeLockout or until it is sent a new code. Only the wrong codes of the
+// address that asked for the code (its requester) also count in the code and
+// burn it at MaxAttempts (429 until a new code is sent), so a stranger's
+// guesses never lock the owner out.
 //
 // With MethodPasswd, a Login with a Password instead of a Code is checked by
 // passwordLogin; a Login with both, or neither, is a 400.
