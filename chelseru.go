@@ -35,6 +35,11 @@ type OTP struct {
 	// kept until the later of ExpiresAt and WindowEnd.
 	Sends     int
 	WindowEnd time.Time
+	// Requester is the client address (its rate-limit key: the address, or
+	// an IPv6 /64) that asked for the code; "" when unknown. Only its wrong
+	// tries count in Attempts and can burn the code: a stranger's wrong
+	// tries are counted against the stranger (see docs/RATIONALE.md).
+	Requester string
 }
 
 // SendLimit is the per-number send limit OTPStore.CreateOTP enforces: at
@@ -45,6 +50,10 @@ type SendLimit struct {
 	Max    int
 	Window time.Duration
 	Now    time.Time
+	// Uncounted, with Max > 0, checks and counts nothing in the number's
+	// record but keeps its count: the send was paid for elsewhere (the
+	// client address's own share of sends to the number).
+	Uncounted bool
 }
 
 // OTPCheck is the outcome of OTPStore.VerifyOTP.
@@ -54,7 +63,7 @@ type OTPCheck int
 const (
 	OTPMissing  OTPCheck = iota // no live code for the number
 	OTPMatched                  // the code was right and is now used up
-	OTPMismatch                 // wrong code; attempts incremented, still usable
+	OTPMismatch                 // wrong code; attempts incremented (the requester's), still usable
 	OTPBurnt                    // wrong code and out of attempts, or already burnt
 )
 

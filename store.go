@@ -20,11 +20,15 @@ type OTPStore interface {
 	// the send CreateOTP counted (the send was refused after all). A missing
 	// code is not an error.
 	DeleteOTP(ctx context.Context, mobile string, hash []byte, unsend bool) error
-	// VerifyOTP checks a try against the live code for mobile. match is called
-	// with the stored code (it compares in constant time). On a match the code
-	// is used up; on a mismatch Attempts grows and at maxAttempts the code is
-	// burnt (kept until it expires, refusing every try).
-	VerifyOTP(ctx context.Context, mobile string, match func(OTP) bool, maxAttempts int) (OTPCheck, error)
+	// VerifyOTP checks a try from the client address from (a rate-limit key,
+	// "" when unknown) against the live code for mobile. match is called with
+	// the stored code (it compares in constant time). On a match the code is
+	// used up. On a mismatch from the code's Requester (or when either
+	// address is unknown) Attempts grows and at maxAttempts the code is burnt
+	// (kept until it expires, refusing every try); a mismatch from another
+	// address changes nothing in the record (the caller counts it against
+	// that address), so a stranger cannot burn the owner's code.
+	VerifyOTP(ctx context.Context, mobile, from string, match func(OTP) bool, maxAttempts int) (OTPCheck, error)
 }
 
 // UserStore keeps users.

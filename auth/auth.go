@@ -163,6 +163,35 @@ type Options struct {
 	// HashWait bounds how long a request waits for an argon2 slot; 0 means
 	// DefaultHashWait.
 	HashWait time.Duration
+
+	// The options below are the abuse guards of guard.go.
+
+	// SendsPerNumberPerIPPerHour is a client address's own share of codes
+	// sent to one number per hour, used once the number's shared
+	// SendsPerNumberPerHour is spent (OTP_SENDS_PER_NUMBER_PER_IP_PER_HOUR);
+	// <= 0: no share.
+	SendsPerNumberPerIPPerHour int
+	// AuthenticatePerIPPerHour and RefreshPerIPPerHour bound the requests
+	// to Authenticate and Refresh from one client address per hour
+	// (AUTHENTICATE_PER_IP_PER_HOUR, REFRESH_PER_IP_PER_HOUR); <= 0: no limit.
+	AuthenticatePerIPPerHour int
+	RefreshPerIPPerHour      int
+	// CodeLockout is how long a client address may not try codes for a
+	// number after MaxAttempts wrong ones in a row; 0 means
+	// DefaultCodeLockout.
+	CodeLockout time.Duration
+	// ServiceAPIKeys are the keys service clients present as
+	// "Authorization: Api-Key <key>" to send messages (AUTH.SERVICE_API_KEYS).
+	ServiceAPIKeys []string
+	// UserMessages lets signed-in users send messages too (SMS.USER_MESSAGES),
+	// UserMessagesPerHour of them per user (SMS.USER_MESSAGES_PER_HOUR; 0
+	// means DefaultUserMessagesPerHour).
+	UserMessages        bool
+	UserMessagesPerHour int
+	// FreshLogin is how recent a caller's login (a code or password verified)
+	// must be to set a password without giving the current one; 0 means
+	// DefaultFreshLogin.
+	FreshLogin time.Duration
 }
 
 // Deps are the collaborators of a Service.
@@ -209,6 +238,8 @@ type Service struct {
 	dummy     string
 	// argon2Runs counts argon2 computations (for tests).
 	argon2Runs atomic.Int64
+	// apiKeys are the SHA-256 digests of Options.ServiceAPIKeys.
+	apiKeys [][sha256.Size]byte
 }
 
 // New checks opts and deps and returns a Service.
@@ -296,6 +327,9 @@ func New(opts Options, deps Deps) (*Service, error) {
 		hashSlots:  make(chan struct{}, opts.MaxConcurrentHashes),
 	}
 	svc.macs.New = func() any { return hmac.New(sha256.New, svc.key) }
+	if err := svc.initGuards(); err != nil {
+		return nil, err
+	}
 	if opts.Method == MethodPasswd {
 		svc.dummyOnce.Do(func() { svc.makeDummy(context.Background()) })
 	}
@@ -394,11 +428,18 @@ func (s *Service) cleanupContext(ctx context.Context) (context.Context, context.
 //  2. a code is generated and its HMAC stored with a TTL; a live code for the
 //     number is a 409 with the whole seconds left, and costs nothing;
 //  3. one unit of the per-number and per-address limits is taken; a refusal
-//     is a 429 with RetryAfter, and the code just stored is deleted;
+//     is a 429 with RetryAfter, and the code just stored is deleted. When
+//     the number's shared budget is spent, the address's own share of sends
+//     to the number (SendsPerNumberPerIPPerHour) is taken instead, with its
+//     per-address limit, before the code is stored uncounted;
 //  4. the code is handed to the provider with template OTPTemplateID. On a
 //     failure (502) or timeout (504) the code is deleted so the user can
 //     retry at once; the limit units stay taken, since the provider was
-//     called.
+//     called. After a send, the address's count of wrong codes for the
+//     number starts again.
+//
+// The code remembers the address that asked for it (its requester): only
+// the requester's wrong codes burn it (see Authenticate).
 func (s *Service) SendOTP(ctx context.Context, mobile, ip string) error {
 	m, err := normalizeMobile("mobile_number", mobile)
 	if err != nil {
@@ -410,10 +451,35 @@ func (s *Service) SendOTP(ctx context.Context, mobile, ip string) error {
 	}
 	now := s.now()
 	hash := s.hashCode(m, code)
+	addr := ""
+	if ip != "" {
+		addr = ipLimitKey(ip)
+	}
+	otp := chelseru.OTP{Mobile: m, Hash: hash, ExpiresAt: now.Add(s.opts.OTPTTL), Requester: addr}
 	// The per-number limit is counted in the number's code record, in the
 	// same write as the code; the per-address one by the rate limiter.
 	perNumber := chelseru.SendLimit{Max: s.opts.SendsPerNumberPerHour, Window: time.Hour, Now: now}
-	existing, err := s.store.CreateOTP(ctx, chelseru.OTP{Mobile: m, Hash: hash, ExpiresAt: now.Add(s.opts.OTPTTL)}, perNumber)
+	existing, err := s.store.CreateOTP(ctx, otp, perNumber)
+	paid := false // the address's limits are taken already
+	if errors.Is(err, chelseru.ErrLimited) && s.opts.SendsPerNumberPerIPPerHour > 0 && addr != "" {
+		// The number's shared budget is spent (perhaps by strangers): the
+		// address's own share of sends to it, with its overall limit.
+		perIP := chelseru.Limit{Key: "otp-num-ip:" + m + "|" + addr, Max: s.opts.SendsPerNumberPerIPPerHour, Window: time.Hour}
+		limits := []chelseru.Limit{perIP}
+		if s.opts.SendsPerIPPerHour > 0 {
+			limits = append(limits, chelseru.Limit{Key: "otp-ip:" + addr, Max: s.opts.SendsPerIPPerHour, Window: time.Hour})
+		}
+		wait, terr := s.store.Take(ctx, now, limits...)
+		switch {
+		case terr != nil:
+			return chelseru.Internal(fmt.Errorf("take send limits: %w", terr))
+		case wait > 0:
+			return throttled(wait)
+		}
+		perNumber.Uncounted = true
+		existing, err = s.store.CreateOTP(ctx, otp, perNumber)
+		paid = true
+	}
 	switch {
 	case errors.Is(err, chelseru.ErrExists):
 		left := existing.ExpiresAt.Sub(now)
@@ -429,8 +495,8 @@ func (s *Service) SendOTP(ctx context.Context, mobile, ip string) error {
 		return chelseru.Internal(fmt.Errorf("store otp: %w", err))
 	}
 
-	if s.opts.SendsPerIPPerHour > 0 && ip != "" {
-		lim := chelseru.Limit{Key: "otp-ip:" + ipLimitKey(ip), Max: s.opts.SendsPerIPPerHour, Window: time.Hour}
+	if s.opts.SendsPerIPPerHour > 0 && addr != "" && !paid {
+		lim := chelseru.Limit{Key: "otp-ip:" + addr, Max: s.opts.SendsPerIPPerHour, Window: time.Hour}
 		wait, err := s.store.Take(ctx, now, lim)
 		if err != nil || wait > 0 {
 			s.discardCode(ctx, m, hash, true) // the number's send is taken back
@@ -447,6 +513,14 @@ func (s *Service) SendOTP(ctx context.Context, mobile, ip string) error {
 	if err != nil {
 		s.discardCode(ctx, m, hash, false) // a failed send still counts
 		return s.providerError(err, false, "send otp to "+maskMobile(m))
+	}
+	if addr != "" {
+		// A new code for this address: its budget of wrong codes for the
+		// number starts again (its old code may have been burnt by its own
+		// wrong tries).
+		if err := s.store.ResetAttempts(ctx, s.codeLockout(m, addr).Key); err != nil {
+			s.log.ErrorContext(ctx, "reset code attempts", "mobile", maskMobile(m), "err", err)
+		}
 	}
 	return nil
 }

@@ -42,21 +42,33 @@ type Tokens struct {
 type Principal struct {
 	UserID    int64
 	SessionID int64
+	// AuthAt is when the session's login proved the caller (a code or a
+	// password verified): the session's creation, since only a login
+	// creates a session and a refresh keeps it.
+	AuthAt time.Time
 }
 
 // Authenticate checks a one-time code and, when it matches, logs the user in:
 // the user (Group, Mobile) is created on first login, a session is recorded
 // and an access and a refresh token are issued for it.
 //
-// A wrong, used or expired code is a 401 with the original's body; the
-// MaxAttempts-th wrong code burns the code and is a 429, as is every try
-// until a new code is sent.
+// Requests from one client address are limited to AuthenticatePerIPPerHour
+// (429). A wrong, used or expired code is a 401 with the original's body.
+// Wrong codes are counted per (number, client address): the MaxAttempts-th
+// in a row from one address is a 429, as is every try from it for
+// CodeLockout or until it is sent a new code. Only the wrong codes of the
+// address that asked for the code (its requester) also count in the code and
+// burn it at MaxAttempts (429 until a new code is sent), so a stranger's
+// guesses never lock the owner out.
 //
 // With MethodPasswd, a Login with a Password instead of a Code is checked by
 // passwordLogin; a Login with both, or neither, is a 400.
 func (s *Service) Authenticate(ctx context.Context, in Login) (Tokens, error) {
 	m, err := normalizeMobile("mobile_number", in.Mobile)
 	if err != nil {
+		return Tokens{}, err
+	}
+	if err := s.limitAddress(ctx, "auth-ip:", s.opts.AuthenticatePerIPPerHour, in.IP); err != nil {
 		return Tokens{}, err
 	}
 	if s.opts.Method == MethodPasswd {
@@ -73,14 +85,48 @@ func (s *Service) Authenticate(ctx context.Context, in Login) (Tokens, error) {
 	}
 	code := chelseru.ASCIIDigits(strings.TrimSpace(in.Code))
 	want := s.hashCode(m, code)
-	check, err := s.store.VerifyOTP(ctx, m, func(o chelseru.OTP) bool { return hmac.Equal(o.Hash, want) }, s.opts.MaxAttempts)
+	// Every try is counted against the client address's own budget for the
+	// number before it is checked (so concurrent tries cannot exceed it);
+	// only the requester's wrong tries also count in the code and can burn
+	// it, so a stranger's guesses lock out the stranger, never the owner.
+	addr := ""
+	if in.IP != "" {
+		addr = ipLimitKey(in.IP)
+	}
+	var lo chelseru.Lockout
+	if addr != "" {
+		lo = s.codeLockout(m, addr)
+		now := s.now()
+		n, until, err := s.store.BeginAttempt(ctx, lo, now)
+		if err != nil {
+			return Tokens{}, chelseru.Internal(fmt.Errorf("begin code attempt: %w", err))
+		}
+		if n == 0 {
+			return Tokens{}, codeLocked(until, now)
+		}
+	}
+	check, err := s.store.VerifyOTP(ctx, m, addr, func(o chelseru.OTP) bool { return hmac.Equal(o.Hash, want) }, s.opts.MaxAttempts)
 	if err != nil {
 		return Tokens{}, chelseru.Internal(fmt.Errorf("verify otp: %w", err))
 	}
-	switch check {
-	case chelseru.OTPMatched:
-	case chelseru.OTPBurnt:
+	var until time.Time
+	if check != chelseru.OTPMatched && addr != "" {
+		now := s.now()
+		if until, err = s.store.FailAttempt(ctx, lo, now); err != nil {
+			return Tokens{}, chelseru.Internal(fmt.Errorf("record wrong code: %w", err))
+		}
+	}
+	switch {
+	case check == chelseru.OTPMatched:
+		if addr != "" {
+			if err := s.store.ResetAttempts(ctx, lo.Key); err != nil {
+				s.log.ErrorContext(ctx, "reset code attempts", "mobile", maskMobile(m), "err", err)
+			}
+		}
+	case check == chelseru.OTPBurnt:
 		return Tokens{}, &chelseru.Error{Code: chelseru.ETOOMANY, Message: MsgCodeBurnt}
+	case !until.IsZero():
+		return Tokens{}, codeLocked(until, s.now())
 	default: // OTPMissing, OTPMismatch
 		return Tokens{}, &chelseru.Error{Code: chelseru.EUNAUTHORIZED, Key: "error", Message: MsgCodeNotFound}
 	}
@@ -193,6 +239,15 @@ func tokenInvalid(msg string, cause error) *chelseru.Error {
 // one stops working; presenting a rotated-out refresh token again means it
 // was copied, so the session is revoked and the answer is 401.
 func (s *Service) Refresh(ctx context.Context, refresh string) (Tokens, error) {
+	return s.RefreshFrom(ctx, refresh, "")
+}
+
+// RefreshFrom is Refresh for a request from the client address ip ("" when
+// unknown), which is limited to RefreshPerIPPerHour requests (429 beyond).
+func (s *Service) RefreshFrom(ctx context.Context, refresh, ip string) (Tokens, error) {
+	if err := s.limitAddress(ctx, "refresh-ip:", s.opts.RefreshPerIPPerHour, ip); err != nil {
+		return Tokens{}, err
+	}
 	now := s.now()
 	c, err := s.tokens.Parse(refresh, token.Refresh, now)
 	if err != nil {
@@ -295,7 +350,7 @@ func (s *Service) Authorize(ctx context.Context, header string) (Principal, erro
 			s.log.WarnContext(ctx, "touch session", "session_id", sess.ID, "err", err)
 		}
 	}
-	return Principal{UserID: c.UserID, SessionID: c.SessionID}, nil
+	return Principal{UserID: c.UserID, SessionID: c.SessionID, AuthAt: sess.CreatedAt}, nil
 }
 
 // bearer extracts the token from an Authorization header as simplejwt does:

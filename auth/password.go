@@ -236,10 +236,16 @@ func (s *Service) passwordLogin(ctx context.Context, m string, in Login) (Tokens
 // SetPassword sets or changes the caller's password (MethodPasswd only; with
 // MethodOTP it is a 404, as the route does not exist then). The password must
 // have MinPasswordRunes to MaxPasswordRunes characters and not be entirely
-// numeric; it is stored as an argon2id hash. The number's count of wrong
-// passwords, and a lock, are cleared: the caller holds a valid token. Other
-// sessions stay open; the caller can revoke them.
-func (s *Service) SetPassword(ctx context.Context, p Principal, password string) error {
+// numeric; it is stored as an argon2id hash.
+//
+// A change needs a fresh proof that the caller is the user, so a stolen
+// access token cannot become a lasting password: current, when the user has
+// a password and current is given, must be it (400 otherwise, and it counts
+// as a wrong password for the number's lockout); without it, the caller's
+// login must be fresher than FreshLogin (403 otherwise). On success the
+// number's count of wrong passwords is cleared and every other session of
+// the user is signed out; the caller's own stays.
+func (s *Service) SetPassword(ctx context.Context, p Principal, password, current string) error {
 	if s.opts.Method != MethodPasswd {
 		return &chelseru.Error{Code: chelseru.ENOTFOUND, Message: MsgNotFound}
 	}
@@ -253,9 +259,19 @@ func (s *Service) SetPassword(ctx context.Context, p Principal, password string)
 	case err != nil:
 		return chelseru.Internal(fmt.Errorf("get user: %w", err))
 	}
+	proved := current != "" && u.PasswordHash != ""
+	if !proved && s.now().Sub(p.AuthAt) >= s.opts.FreshLogin {
+		return &chelseru.Error{Code: chelseru.EFORBIDDEN, Message: fmt.Sprintf(MsgStaleLogin, int(s.opts.FreshLogin/time.Minute))}
+	}
 	release, err := s.acquireHash(ctx)
 	if err != nil {
 		return err
+	}
+	if proved {
+		if err := s.checkCurrentPassword(ctx, u, current); err != nil {
+			release()
+			return err
+		}
 	}
 	hash, err := s.hashPassword(password)
 	release()
@@ -269,5 +285,41 @@ func (s *Service) SetPassword(ctx context.Context, p Principal, password string)
 		s.log.ErrorContext(ctx, "reset password attempts", "user_id", u.ID, "err", err)
 	}
 	s.log.InfoContext(ctx, "password set", "user_id", u.ID)
+	if err := s.revokeOtherSessions(ctx, u.ID, p.SessionID); err != nil {
+		// The password is changed; answering 500 would hide that. The
+		// sessions left are logged for the operator to revoke.
+		return chelseru.Internal(fmt.Errorf("password set, but signing out other sessions failed: %w", err))
+	}
 	return nil
+}
+
+// checkCurrentPassword verifies current against u's password, counted as a
+// password attempt for u's number (a locked number is a 429, a wrong
+// password a 400 on current_password). The caller holds a hash slot.
+func (s *Service) checkCurrentPassword(ctx context.Context, u chelseru.User, current string) error {
+	lo := s.lockout(u.Mobile)
+	now := s.now()
+	n, until, err := s.store.BeginAttempt(ctx, lo, now)
+	if err != nil {
+		return chelseru.Internal(fmt.Errorf("begin password attempt: %w", err))
+	}
+	if n == 0 {
+		return lockedError(until, now)
+	}
+	ok, _, err := s.verifyPassword(current, u.PasswordHash)
+	if err != nil {
+		s.log.ErrorContext(ctx, "stored password hash unreadable: treated as wrong", "user_id", u.ID, "err", err)
+		ok = false
+	}
+	if ok {
+		return nil
+	}
+	now = s.now()
+	if until, err = s.store.FailAttempt(ctx, lo, now); err != nil {
+		return chelseru.Internal(fmt.Errorf("record wrong password: %w", err))
+	}
+	if !until.IsZero() {
+		return lockedError(until, now)
+	}
+	return chelseru.FieldError("current_password", MsgWrongPassword)
 }

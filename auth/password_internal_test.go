@@ -46,7 +46,7 @@ func userWithPassword(t *testing.T, s *Service, db *storage.DB, mobile, pw strin
 		t.Fatal(err)
 	}
 	if pw != "" {
-		if err := s.SetPassword(context.Background(), Principal{UserID: u.ID}, pw); err != nil {
+		if err := s.SetPassword(context.Background(), Principal{UserID: u.ID, AuthAt: time.Now()}, pw, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -148,7 +148,7 @@ func TestPasswordHashSlots(t *testing.T) {
 			t.Fatalf("all slots taken: %v, want a 503 with Retry-After", err)
 		}
 	}
-	if err := s.SetPassword(ctx, Principal{UserID: 1}, "another password"); chelseru.ErrorCode(err) != chelseru.EUNAVAILABLE {
+	if err := s.SetPassword(ctx, Principal{UserID: 1, AuthAt: time.Now()}, "another password", ""); chelseru.ErrorCode(err) != chelseru.EUNAVAILABLE {
 		t.Fatalf("set password with all slots taken: %v", err)
 	}
 	for _, r := range releases {
@@ -196,7 +196,7 @@ func TestPasswordMethodChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := otp.SetPassword(ctx, Principal{UserID: 1}, "a good password"); chelseru.ErrorCode(err) != chelseru.ENOTFOUND {
+	if err := otp.SetPassword(ctx, Principal{UserID: 1}, "a good password", ""); chelseru.ErrorCode(err) != chelseru.ENOTFOUND {
 		t.Errorf("OTP SetPassword: %v, want not found", err)
 	}
 	if _, err := New(Options{Method: "SMS"}, Deps{Store: nilStore{}, Sender: nilSender{}, Tokens: iss, OTPKey: make([]byte, 32)}); err == nil {

@@ -56,7 +56,11 @@ type Outgoing struct {
 	TemplateID int64
 }
 
-// SendMessage sends an SMS for the caller through the configured provider.
+// SendMessage sends an SMS for the caller (authorised by AuthorizeSender)
+// through the configured provider. A user may send UserMessagesPerHour an
+// hour (429 beyond; a message refused by validation costs nothing); a
+// service client is not limited here. The message is recorded with the
+// user's id, or 0 for a service client.
 // The message is stored as pending before the provider is called and
 // updated with the outcome afterwards (sent with the provider's id, or
 // failed with the error class, code and text), so nothing handed to a
@@ -66,7 +70,7 @@ type Outgoing struct {
 // When the provider accepted the message but the outcome cannot be
 // recorded, the send still succeeds (the error is logged): answering 500
 // would invite a retry and a second SMS.
-func (s *Service) SendMessage(ctx context.Context, p Principal, in Outgoing) (chelseru.Message, error) {
+func (s *Service) SendMessage(ctx context.Context, c Caller, in Outgoing) (chelseru.Message, error) {
 	fields := map[string][]string{}
 	m, ok := chelseru.NormalizeMobile(in.Mobile)
 	if !ok {
@@ -85,10 +89,17 @@ func (s *Service) SendMessage(ctx context.Context, p Principal, in Outgoing) (ch
 	if len(fields) > 0 {
 		return chelseru.Message{}, &chelseru.Error{Code: chelseru.EINVALID, Fields: fields}
 	}
+	if err := s.limitUserMessages(ctx, c); err != nil {
+		return chelseru.Message{}, err
+	}
+	var userID int64 // 0: a service client
+	if c.Kind == CallerUser {
+		userID = c.Principal.UserID
+	}
 
 	now := s.now()
 	msg, err := s.store.CreateMessage(ctx, chelseru.Message{
-		UserID:     p.UserID,
+		UserID:     userID,
 		Mobile:     m,
 		Text:       text,
 		TemplateID: in.TemplateID,

@@ -78,7 +78,9 @@ type Server struct {
 	// when the socket peer is in this list; default empty (never).
 	TrustedProxies []netip.Prefix
 	// MaxBodyBytes is SERVER.MAX_BODY_BYTES, the largest request body
-	// accepted (413 beyond); default 65536 (64 KiB), 1024 to 64 MiB.
+	// accepted (413 beyond); default 16384 (16 KiB: the largest body the
+	// API takes is under 4 KiB, and a slow client holds a buffer of the size
+	// its request announces), 1024 to 64 MiB.
 	MaxBodyBytes int
 	// ReadTimeout, WriteTimeout and IdleTimeout are SERVER.READ_TIMEOUT,
 	// WRITE_TIMEOUT and IDLE_TIMEOUT: reading one request, writing one
@@ -89,9 +91,11 @@ type Server struct {
 	// MaxConns is SERVER.MAX_CONNS, the most connections served at once;
 	// default 10000, below the process's open-file limit.
 	MaxConns int
-	// MaxConnsPerIP is SERVER.MAX_CONNS_PER_IP, the most connections from one
-	// socket address; default 0, no limit (mobile carriers put many users
-	// behind one address, and so does a reverse proxy).
+	// MaxConnsPerIP is SERVER.MAX_CONNS_PER_IP, the most connections open at
+	// once from one socket address; default DefaultMaxConnsPerIP (128), 0 for
+	// no limit. Mobile carriers put many users behind one address, and a
+	// reverse proxy puts every client behind its own: raise it (or set 0)
+	// when the server sits behind a proxy.
 	MaxConnsPerIP int
 }
 
@@ -126,6 +130,11 @@ type Auth struct {
 	AuthMethod string
 	// Options is AUTH.OPTIONS.
 	Options AuthOptions
+	// ServiceAPIKeys is AUTH.SERVICE_API_KEYS: the keys service clients (a
+	// backend) present as "Authorization: Api-Key <key>" to call
+	// /api/message/send/; default empty (no service may send). Secret: never
+	// printed or logged.
+	ServiceAPIKeys []string
 }
 
 // AuthOptions is AUTH.OPTIONS.
@@ -148,6 +157,20 @@ type AuthOptions struct {
 	// OTPSendsPerIPPerHour is OTP_SENDS_PER_IP_PER_HOUR, codes asked for from
 	// one client address per hour; default 50, up to 1e9.
 	OTPSendsPerIPPerHour int
+	// OTPSendsPerNumberPerIPPerHour is OTP_SENDS_PER_NUMBER_PER_IP_PER_HOUR:
+	// codes one client address may have sent to one number per hour beyond
+	// the number's shared OTP_SENDS_PER_NUMBER_PER_HOUR, so that sends from
+	// other addresses cannot use up the owner's; default 3, 0 to 1e9 (0: the
+	// shared budget alone, as before).
+	OTPSendsPerNumberPerIPPerHour int
+	// AuthenticatePerIPPerHour is AUTHENTICATE_PER_IP_PER_HOUR: requests to
+	// /api/authenticate/ from one client address per hour (429 beyond);
+	// default 300, 1 to 1e9.
+	AuthenticatePerIPPerHour int
+	// RefreshPerIPPerHour is REFRESH_PER_IP_PER_HOUR: requests to
+	// /api/token/refresh/ from one client address per hour (429 beyond);
+	// default 3600, 1 to 1e9.
+	RefreshPerIPPerHour int
 }
 
 // OTPExpiry is OTPExpirePerMinutes as a duration.
@@ -161,6 +184,14 @@ type SMS struct {
 	// Timeout is SMS.TIMEOUT, the bound on one whole send, HTTP included (504
 	// beyond); default 10s, 1ms to 10m.
 	Timeout time.Duration
+	// UserMessages is SMS.USER_MESSAGES: signed-in users (Bearer) may send
+	// free-text SMS through /api/message/send/ too; default false (only
+	// service clients with an AUTH.SERVICE_API_KEYS key may).
+	UserMessages bool
+	// UserMessagesPerHour is SMS.USER_MESSAGES_PER_HOUR, messages one user
+	// may send per hour when UserMessages is on (429 beyond); default 10,
+	// 1 to 1e9.
+	UserMessagesPerHour int
 	// SMSService is SMS.SMS_SERVICE, the provider: PARSIAN_WEBCO_IR,
 	// MELI_PAYAMAK_COM, KAVENEGAR_COM, CONSOLE or a plugin's name; default
 	// CONSOLE (each SMS printed to the log).
@@ -218,12 +249,12 @@ func Default() *Config {
 			Listen:        "127.0.0.1:8000",
 			DataDir:       "./data",
 			PluginsDir:    "./plugins",
-			MaxBodyBytes:  64 << 10,
+			MaxBodyBytes:  16 << 10,
 			ReadTimeout:   10 * time.Second,
 			WriteTimeout:  10 * time.Second,
 			IdleTimeout:   60 * time.Second,
 			MaxConns:      10000,
-			MaxConnsPerIP: 0,
+			MaxConnsPerIP: DefaultMaxConnsPerIP,
 		},
 		JWT: JWT{
 			Algorithm:            "HS256",
@@ -240,10 +271,15 @@ func Default() *Config {
 				OTPMaxAttempts:           5,
 				OTPSendsPerNumberPerHour: 5,
 				OTPSendsPerIPPerHour:     50,
+
+				OTPSendsPerNumberPerIPPerHour: 3,
+				AuthenticatePerIPPerHour:      300,
+				RefreshPerIPPerHour:           3600,
 			},
 		},
 		SMS: SMS{
 			Timeout:                10 * time.Second,
+			UserMessagesPerHour:    10,
 			SMSService:             "CONSOLE",
 			Settings:               map[string]string{},
 			Templates:              map[string]int64{},

@@ -23,7 +23,8 @@ func TestSpecFileLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Default()
-	want.JWT.SigningKey = "change-me"
+	want.JWT.SigningKey = "replace-with-32-or-more-random-bytes"
+	want.Auth.ServiceAPIKeys = []string{}
 	want.SMS.SMSService = "KAVENEGAR_COM"
 	want.SMS.Settings = map[string]string{
 		"KAVENEGAR_COM_API_KEY":     "test-key",
@@ -39,8 +40,8 @@ func TestSpecFileLoads(t *testing.T) {
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("spec file\n got %+v\nwant %+v", c, want)
 	}
-	if c.lines["AUTH.OPTIONS.OTP_LENGTH"] != 14 {
-		t.Fatalf("line of OTP_LENGTH = %d, want 14", c.lines["AUTH.OPTIONS.OTP_LENGTH"])
+	if c.lines["AUTH.OPTIONS.OTP_LENGTH"] != 15 {
+		t.Fatalf("line of OTP_LENGTH = %d, want 15", c.lines["AUTH.OPTIONS.OTP_LENGTH"])
 	}
 }
 
@@ -58,7 +59,7 @@ func TestDefaults(t *testing.T) {
 		{"DATA_DIR", d.Server.DataDir, "./data"},
 		{"PLUGINS_DIR", d.Server.PluginsDir, "./plugins"},
 		{"TRUSTED_PROXIES", len(d.Server.TrustedProxies), 0},
-		{"MAX_BODY_BYTES", d.Server.MaxBodyBytes, 65536},
+		{"MAX_BODY_BYTES", d.Server.MaxBodyBytes, 16384},
 		{"SIGNING_KEY", d.JWT.SigningKey, ""},
 		{"ALGORITHM", d.JWT.Algorithm, "HS256"},
 		{"ACCESS_TOKEN_LIFETIME", d.JWT.AccessTokenLifetime, 5 * time.Minute},
@@ -198,7 +199,7 @@ func TestErrors(t *testing.T) {
 		{"two documents", "SERVER: {}\n---\nJWT: {}\n", "config file holds more than one YAML document (line 2)"},
 		{"root is a list", "- a\n- b\n", "the config file must be a mapping of keys (SERVER, JWT, AUTH, SMS, LOG, STORAGE), got a list (line 1)"},
 		{"root is a scalar", "hello\n", `the config file must be a mapping of keys (SERVER, JWT, AUTH, SMS, LOG, STORAGE), got "hello" (line 1)`},
-		{"section is a scalar", "SMS: KAVENEGAR\n", `SMS must be a mapping of keys (TIMEOUT, SMS_SERVICE, SETTINGS, TEMPLATES, PLUGIN_SHA256, PLUGIN_MEMORY_LIMIT_MB, PLUGIN_CALL_TIMEOUT, PLUGIN_POOL_SIZE, PLUGIN_MAX_RESPONSE_BYTES, TEMPLATE_PARAMS), got "KAVENEGAR" (line 1)`},
+		{"section is a scalar", "SMS: KAVENEGAR\n", `SMS must be a mapping of keys (TIMEOUT, USER_MESSAGES, USER_MESSAGES_PER_HOUR, SMS_SERVICE, SETTINGS, TEMPLATES, PLUGIN_SHA256, PLUGIN_MEMORY_LIMIT_MB, PLUGIN_CALL_TIMEOUT, PLUGIN_POOL_SIZE, PLUGIN_MAX_RESPONSE_BYTES, TEMPLATE_PARAMS), got "KAVENEGAR" (line 1)`},
 		{"key is a list", "[a]: 1\n", "config file: keys must be plain names, got a list (line 1)"},
 
 		// Unknown and repeated keys.
@@ -378,7 +379,7 @@ func TestEnvOverride(t *testing.T) {
 	// An empty variable is as good as unset.
 	t.Setenv(EnvSigningKey, "")
 	c, err = Load("testdata/spec.yaml")
-	if err != nil || c.JWT.SigningKey != "change-me" || c.JWT.SigningKeyFromEnv {
+	if err != nil || c.JWT.SigningKey != "replace-with-32-or-more-random-bytes" || c.JWT.SigningKeyFromEnv {
 		t.Fatalf("empty env: %v, %v", c.JWT, err)
 	}
 
@@ -401,7 +402,6 @@ func TestEnvOverride(t *testing.T) {
 func TestWarnings(t *testing.T) {
 	c, err := Parse([]byte(`
 JWT:
-  SIGNING_KEY: change-me
   ACCESS_TOKEN_LIFETIME: 48h
 SERVER:
   TRUSTED_PROXIES: [0.0.0.0/0]
@@ -412,7 +412,6 @@ SMS:
 		t.Fatal(err)
 	}
 	want := []string{
-		"JWT.SIGNING_KEY is 9 bytes long; an HS256 key should be at least 32 random bytes (RFC 7518 section 3.2)",
 		"JWT.ACCESS_TOKEN_LIFETIME (48h0m0s) is longer than JWT.REFRESH_TOKEN_LIFETIME (24h0m0s)",
 		"SERVER.TRUSTED_PROXIES holds 0.0.0.0/0: every client can choose its own address with X-Forwarded-For, which defeats the per-address limits",
 		"SMS.SMS_SERVICE is CONSOLE: messages, codes included, are written to the log, not sent",
@@ -429,7 +428,7 @@ SMS:
 }
 
 func TestPrintingHidesSecrets(t *testing.T) {
-	c, err := Parse([]byte("JWT:\n  SIGNING_KEY: sekrit-signing-key\nSMS:\n  SETTINGS:\n    KAVENEGAR_COM_API_KEY: sekrit-api-key\n"))
+	c, err := Parse([]byte("JWT:\n  SIGNING_KEY: sekrit-signing-key-of-32-bytes-or-more\nAUTH:\n  SERVICE_API_KEYS: [sekrit-service-key-of-32-bytes-or-more]\nSMS:\n  SETTINGS:\n    KAVENEGAR_COM_API_KEY: sekrit-api-key\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,6 +81,9 @@ func (c *Config) SigningKey() ([]byte, KeySource, error) {
 			src = KeyFromEnv
 		}
 		key, err := keyBytes(c.JWT.Algorithm, c.JWT.SigningKey)
+		if err == nil {
+			err = checkHMACKeyLength(c.JWT.Algorithm, c.JWT.SigningKey)
+		}
 		if err != nil {
 			return nil, 0, fmt.Errorf("%s %w", c.signingKeyName(), err)
 		}
@@ -92,6 +95,9 @@ func (c *Config) SigningKey() ([]byte, KeySource, error) {
 		return nil, 0, err
 	}
 	key, err := keyBytes(c.JWT.Algorithm, text)
+	if err == nil {
+		err = checkHMACKeyLength(c.JWT.Algorithm, text)
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("signing key file %s %w", path, err)
 	}

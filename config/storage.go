@@ -2,8 +2,6 @@ package config
 
 import (
 	"fmt"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // Storage is the STORAGE section: how the database writes.
@@ -35,41 +33,6 @@ func (d *decoder) storageFields() []field {
 		{"SYNC_WRITES", d.boolean(&c.Storage.SyncWrites)},
 		{"MIN_FREE_BYTES", d.int64(&c.Storage.MinFreeBytes)},
 	}
-}
-
-// keyList reads a list of key strings (JWT.PREVIOUS_SIGNING_KEYS). Values
-// never appear in messages.
-func (d *decoder) keyList(dst *[]string) func(*yaml.Node, string) error {
-	return func(n *yaml.Node, key string) error {
-		if isNull(n) {
-			return nil
-		}
-		if n.Kind != yaml.SequenceNode {
-			return &Error{Key: key, Line: n.Line, Msg: fmt.Sprintf("%s must be a list of keys, got %s", key, kindNoValue(n))}
-		}
-		if len(n.Content) > maxPreviousKeys {
-			return &Error{Key: key, Line: n.Line, Msg: fmt.Sprintf("%s has more than %d entries", key, maxPreviousKeys)}
-		}
-		out := make([]string, 0, len(n.Content))
-		for i, item := range n.Content {
-			item = resolve(item)
-			ikey := fmt.Sprintf("%s[%d]", key, i)
-			if item.Kind != yaml.ScalarNode || isNull(item) {
-				return &Error{Key: ikey, Line: item.Line, Msg: ikey + " must be a string"}
-			}
-			out = append(out, item.Value)
-		}
-		*dst = out
-		return nil
-	}
-}
-
-// kindNoValue is kind without a scalar's value (which may be a secret).
-func kindNoValue(n *yaml.Node) string {
-	if n.Kind == yaml.ScalarNode {
-		return "a single value"
-	}
-	return kind(n)
 }
 
 func (c *Config) validateStorage() error {

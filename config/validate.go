@@ -13,7 +13,7 @@ import (
 // naming the key (with the line it was set on, when it came from a file).
 // Parse and Load call it; call it again after changing a Config in code.
 func (c *Config) Validate() error {
-	for _, check := range []func() error{c.validateServer, c.validateJWT, c.validateAuth, c.validateSMS, c.validateLog, c.validateStorage} {
+	for _, check := range []func() error{c.validateServer, c.validateJWT, c.validateAuth, c.validateSMS, c.validateLog, c.validateStorage, c.validateSecurity} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -87,6 +87,9 @@ func (c *Config) validateJWT() error {
 	}
 	if j.SigningKey != "" {
 		if _, err := keyBytes(j.Algorithm, j.SigningKey); err != nil {
+			return c.errorf("JWT.SIGNING_KEY", "%s %s", c.signingKeyName(), err)
+		}
+		if err := checkHMACKeyLength(j.Algorithm, j.SigningKey); err != nil {
 			return c.errorf("JWT.SIGNING_KEY", "%s %s", c.signingKeyName(), err)
 		}
 	}
@@ -185,10 +188,6 @@ func (c *Config) validateLog() error {
 // each, for the caller to log at start-up. It never includes a secret.
 func (c *Config) Warnings() []string {
 	var w []string
-	if c.JWT.Algorithm == HS256 && c.JWT.SigningKey != "" && len(c.JWT.SigningKey) < minHMACKeyBytes {
-		w = append(w, fmt.Sprintf("%s is %d bytes long; an HS256 key should be at least %d random bytes (RFC 7518 section 3.2)",
-			c.signingKeyName(), len(c.JWT.SigningKey), minHMACKeyBytes))
-	}
 	if c.JWT.AccessTokenLifetime > c.JWT.RefreshTokenLifetime {
 		w = append(w, fmt.Sprintf("JWT.ACCESS_TOKEN_LIFETIME (%v) is longer than JWT.REFRESH_TOKEN_LIFETIME (%v)",
 			c.JWT.AccessTokenLifetime, c.JWT.RefreshTokenLifetime))

@@ -31,7 +31,7 @@ var (
 	fieldsRefresh      = []string{"refresh"}
 	fieldsVerify       = []string{"token"}
 	fieldsMessage      = []string{"mobile_number", "message_text", "template_id"}
-	fieldsPasswordSet  = []string{"password"}
+	fieldsPasswordSet  = []string{"password", "current_password"}
 )
 
 // decodeBody reads the request body into rs.vals for names, as DRF's JSON

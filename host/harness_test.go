@@ -100,6 +100,9 @@ func (s *syncBuffer) String() string {
 
 const testSigningKey = "0123456789abcdef0123456789abcdef-test-key"
 
+// testServiceKey is the harness's one AUTH.SERVICE_API_KEYS entry.
+const testServiceKey = "svc-0123456789abcdef0123456789abcdef"
+
 // newEnv starts a server; change the defaults with fns.
 func newEnv(t testing.TB, fns ...func(*config)) *env {
 	t.Helper()
@@ -112,6 +115,11 @@ func newEnv(t testing.TB, fns ...func(*config)) *env {
 			SendsPerNumberPerHour: 100,
 			SendsPerIPPerHour:     1000,
 			Service:               "KAVENEGAR_COM",
+			// Users may send messages here (most message tests are about
+			// the send itself); TestMessageSendCallers checks the default.
+			UserMessages:        true,
+			UserMessagesPerHour: 1000,
+			ServiceAPIKeys:      []string{testServiceKey},
 		},
 		rotate:     true,
 		accessTTL:  5 * time.Minute,

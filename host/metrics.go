@@ -13,21 +13,23 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/chelseru/chelseru"
+	"github.com/chelseru/chelseru/auth"
 )
 
 // Outcomes of the OTP and SMS counters, from the error an auth call returned.
 const (
-	outcomeOK       = "ok"
-	outcomeInvalid  = "invalid"
-	outcomeConflict = "conflict"
-	outcomeLimited  = "limited"
-	outcomeRefused  = "refused" // wrong code, bad token
-	outcomeProvider = "provider_error"
-	outcomeTimeout  = "timeout"
-	outcomeError    = "error"
+	outcomeOK        = "ok"
+	outcomeInvalid   = "invalid"
+	outcomeConflict  = "conflict"
+	outcomeLimited   = "limited"
+	outcomeRefused   = "refused"   // wrong code, bad token
+	outcomeForbidden = "forbidden" // authenticated, but not allowed
+	outcomeProvider  = "provider_error"
+	outcomeTimeout   = "timeout"
+	outcomeError     = "error"
 )
 
-var outcomes = []string{outcomeOK, outcomeInvalid, outcomeConflict, outcomeLimited, outcomeRefused, outcomeProvider, outcomeTimeout, outcomeError}
+var outcomes = []string{outcomeOK, outcomeInvalid, outcomeConflict, outcomeLimited, outcomeRefused, outcomeForbidden, outcomeProvider, outcomeTimeout, outcomeError}
 
 // outcomeOf names the outcome of an auth call.
 func outcomeOf(err error) string {
@@ -42,6 +44,8 @@ func outcomeOf(err error) string {
 		return outcomeLimited
 	case chelseru.EUNAUTHORIZED, chelseru.EUNAUTHENTICATED:
 		return outcomeRefused
+	case chelseru.EFORBIDDEN:
+		return outcomeForbidden
 	case chelseru.EPROVIDER:
 		return outcomeProvider
 	case chelseru.ETIMEOUT:
@@ -60,7 +64,8 @@ type metrics struct {
 	byStatus  [numRoutes][600]atomic.Pointer[prometheus.Counter]
 	otpSends  map[string]prometheus.Counter
 	logins    map[string]prometheus.Counter
-	sms       map[string]prometheus.Counter
+	// sms counts /api/message/send/ requests by caller kind and outcome.
+	sms map[smsLabel]prometheus.Counter
 }
 
 func newMetrics(reg **prometheus.Registry) (*metrics, error) {
@@ -95,8 +100,8 @@ func newMetrics(reg **prometheus.Registry) (*metrics, error) {
 	}, []string{"outcome"})
 	sms := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "chelseru_sms_messages_total",
-		Help: "Messages sent through /api/message/send/, by outcome.",
-	}, []string{"outcome"})
+		Help: "Requests to /api/message/send/, by caller (service: an API key; user: a Bearer token; none: neither) and outcome.",
+	}, []string{"caller", "outcome"})
 	for _, c := range []prometheus.Collector{m.requests, dur, otp, login, sms} {
 		if err := (*reg).Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
@@ -105,11 +110,13 @@ func newMetrics(reg **prometheus.Registry) (*metrics, error) {
 	for r := route(0); r < numRoutes; r++ {
 		m.durations[r] = dur.WithLabelValues(r.String())
 	}
-	m.otpSends, m.logins, m.sms = map[string]prometheus.Counter{}, map[string]prometheus.Counter{}, map[string]prometheus.Counter{}
+	m.otpSends, m.logins, m.sms = map[string]prometheus.Counter{}, map[string]prometheus.Counter{}, map[smsLabel]prometheus.Counter{}
 	for _, o := range outcomes {
 		m.otpSends[o] = otp.WithLabelValues(o)
 		m.logins[o] = login.WithLabelValues(o)
-		m.sms[o] = sms.WithLabelValues(o)
+		for _, k := range callerKinds {
+			m.sms[smsLabel{k, o}] = sms.WithLabelValues(k, o)
+		}
 	}
 	return m, nil
 }
@@ -134,4 +141,24 @@ func metricsHandler(reg *prometheus.Registry) fasthttp.RequestHandler {
 	return fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		MaxRequestsInFlight: 4,
 	}))
+}
+
+// smsLabel is the label pair of a chelseru_sms_messages_total counter.
+type smsLabel struct{ caller, outcome string }
+
+// callerKinds are the caller labels of chelseru_sms_messages_total.
+var callerKinds = []string{string(auth.CallerService), string(auth.CallerUser), callerNone}
+
+// callerNone labels a request that named neither an API key nor a token.
+const callerNone = "none"
+
+// countSMS counts one /api/message/send/ request.
+func (m *metrics) countSMS(kind auth.CallerKind, outcome string) {
+	k := string(kind)
+	if k == "" {
+		k = callerNone
+	}
+	if c, ok := m.sms[smsLabel{k, outcome}]; ok {
+		c.Inc()
+	}
 }

@@ -823,6 +823,46 @@ func TestSchemaConformance(t *testing.T) {
 		c.send("/api/sessions/", req{method: "GET", header: bearerHdr(access)}, 200) // reads go on
 	})
 
+	// The abuse guards: per-address and per-user limits, the 403s.
+	t.Run("guards", func(t *testing.T) {
+		ran++
+		e := newEnv(t, func(c *config) {
+			c.auth.RefreshPerIPPerHour = 1
+			c.auth.UserMessagesPerHour = 1
+		})
+		c := &conformer{t: t, e: e, doc: doc}
+		access, refresh := e.login(mobileA, 0)
+		c.send("/api/token/refresh/", jsonReq("POST", `{"refresh":"`+refresh+`"}`, nil), 200)
+		c.send("/api/token/refresh/", jsonReq("POST", `{"refresh":"`+refresh+`"}`, nil), 429)
+		const msg = "/api/message/send/"
+		c.send(msg, jsonReq("POST", `{"mobile_number":"`+mobileB+`","message_text":"hi"}`, bearerHdr(access)), 200)
+		c.send(msg, jsonReq("POST", `{"mobile_number":"`+mobileB+`","message_text":"hi"}`, bearerHdr(access)), 429)
+		c.send(msg, jsonReq("POST", `{"mobile_number":"`+mobileB+`","message_text":"hi"}`, map[string]string{"Authorization": "Api-Key " + testServiceKey}), 200)
+		c.send(msg, jsonReq("POST", `{"mobile_number":"`+mobileB+`","message_text":"hi"}`, map[string]string{"Authorization": "Api-Key nope"}), 401)
+
+		e2 := newEnv(t, func(c *config) { c.auth.UserMessages = false })
+		c2 := &conformer{t: t, e: e2, doc: doc}
+		access2, _ := e2.login(mobileA, 0)
+		c2.send(msg, jsonReq("POST", `{"mobile_number":"`+mobileB+`","message_text":"hi"}`, bearerHdr(access2)), 403)
+	})
+
+	t.Run("guards-passwd", func(t *testing.T) {
+		ran++
+		e := newEnv(t, passwdMethod, func(c *config) {
+			c.auth.MaxAttempts = 2
+			c.accessTTL = time.Hour
+		})
+		c := &conformer{t: t, e: e, doc: docPW}
+		const pw = "/api/password/set/"
+		access, _ := e.login(mobileA, 0)
+		hdr := bearerHdr(access)
+		c.send(pw, jsonReq("POST", `{"password":"correct horse battery staple"}`, hdr), 204)
+		e.clock.Advance(6 * time.Minute)
+		c.send(pw, jsonReq("POST", `{"password":"another good password"}`, hdr), 403)
+		c.send(pw, jsonReq("POST", `{"password":"another good password","current_password":"wrong one"}`, hdr), 400)
+		c.send(pw, jsonReq("POST", `{"password":"another good password","current_password":"wrong one"}`, hdr), 429)
+	})
+
 	t.Run("timeout", func(t *testing.T) {
 		ran++
 		e := newEnv(t, func(c *config) { c.smsTimeout = time.Second })
@@ -852,8 +892,8 @@ func TestSchemaConformance(t *testing.T) {
 		c.send("/api/message/send/", jsonReq("POST", `{"mobile_number":"`+mobileB+`","message_text":"hi"}`, auth), 500)
 	})
 
-	if ran < 6 {
-		t.Logf("coverage not checked: %d of 6 parts ran", ran)
+	if ran < 8 {
+		t.Logf("coverage not checked: %d of 8 parts ran", ran)
 		return
 	}
 	for _, d := range []*apiDoc{doc, docPW} {

@@ -31,7 +31,7 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultMaxBodyBytes  = 64 << 10
+	DefaultMaxBodyBytes  = 16 << 10 // ample: the largest body (290 characters of text) is under 4 KiB, and a slow client holds this much
 	DefaultReadTimeout   = 10 * time.Second
 	DefaultWriteTimeout  = 30 * time.Second
 	DefaultIdleTimeout   = 60 * time.Second
@@ -68,6 +68,10 @@ type Options struct {
 	// Logger receives access errors and internal failures; nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// MaxConnsPerIP is the most connections open at once from one socket
+	// address (SERVER.MAX_CONNS_PER_IP); beyond it a new connection is
+	// answered 429 and closed. 0 means no limit.
+	MaxConnsPerIP int
 }
 
 // Deps are the collaborators of a Server.
@@ -159,16 +163,19 @@ func New(opts Options, deps Deps) (*Server, error) {
 	s.metrics = m
 	s.metricsHandler = metricsHandler(s.reg)
 	s.srv = &fasthttp.Server{
-		Handler:                      s.serve,
-		ErrorHandler:                 s.serveError,
-		Name:                         "chelseru",
-		NoDefaultServerHeader:        true,
-		MaxRequestBodySize:           opts.MaxBodyBytes,
-		ReadBufferSize:               opts.MaxHeaderBytes,
-		ReadTimeout:                  opts.ReadTimeout,
-		WriteTimeout:                 opts.WriteTimeout,
-		IdleTimeout:                  opts.IdleTimeout,
-		Concurrency:                  opts.Concurrency,
+		Handler:               s.serve,
+		ErrorHandler:          s.serveError,
+		Name:                  "chelseru",
+		NoDefaultServerHeader: true,
+		MaxRequestBodySize:    opts.MaxBodyBytes,
+		ReadBufferSize:        opts.MaxHeaderBytes,
+		ReadTimeout:           opts.ReadTimeout,
+		WriteTimeout:          opts.WriteTimeout,
+		IdleTimeout:           opts.IdleTimeout,
+		Concurrency:           opts.Concurrency,
+		MaxConnsPerIP:         max(opts.MaxConnsPerIP, 0),
+		// An idle keep-alive connection holds no read or write buffer.
+		ReduceMemoryUsage:            true,
 		CloseOnShutdown:              true,
 		DisablePreParseMultipartForm: true,
 		NoDefaultContentType:         true,

@@ -135,7 +135,23 @@ func (db *DB) ResetAttempts(ctx context.Context, key string) error {
 		return fmt.Errorf("storage: reset attempts: key must be 1 to %d bytes, got %d", maxLimitKeyLen, len(key))
 	}
 	k := attemptsKey(key)
-	err := db.update(ctx, "reset attempts", [][]byte{k}, func(txn *badger.Txn) error {
+	// Most resets find nothing (a login or a send that followed no wrong
+	// try): a read-only look first spares them a read-write transaction.
+	// A count begun concurrently may survive; it is one that began after
+	// the reset was asked for.
+	release, err := db.enter("reset attempts")
+	if err != nil {
+		return err
+	}
+	err = db.bdb.View(func(txn *badger.Txn) error {
+		_, err := txn.Get(k)
+		return err
+	})
+	release()
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil
+	}
+	err = db.update(ctx, "reset attempts", [][]byte{k}, func(txn *badger.Txn) error {
 		_, err := txn.Get(k)
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return nil

@@ -39,7 +39,7 @@ func BenchmarkOTPCreateVerify(b *testing.B) {
 			if _, err := db.CreateOTP(ctx, chelseru.OTP{Mobile: m, Hash: hash, ExpiresAt: time.Now().Add(2 * time.Minute)}, benchLimit()); err != nil {
 				b.Fatal(err)
 			}
-			if res, err := db.VerifyOTP(ctx, m, match, 5); err != nil || res != chelseru.OTPMatched {
+			if res, err := db.VerifyOTP(ctx, m, "", match, 5); err != nil || res != chelseru.OTPMatched {
 				b.Fatal(res, err)
 			}
 		}
@@ -132,7 +132,7 @@ func BenchmarkOTPCreateVerifyParallel(b *testing.B) {
 			if _, err := db.CreateOTP(ctx, chelseru.OTP{Mobile: m, Hash: hash, ExpiresAt: time.Now().Add(2 * time.Minute)}, benchLimit()); err != nil {
 				b.Fatal(err)
 			}
-			if res, err := db.VerifyOTP(ctx, m, match, 5); err != nil || res != chelseru.OTPMatched {
+			if res, err := db.VerifyOTP(ctx, m, "", match, 5); err != nil || res != chelseru.OTPMatched {
 				b.Fatal(res, err)
 			}
 		}

@@ -26,6 +26,7 @@ const (
 	fmtCounterv1  byte = 0x05
 	fmtAttemptsv1 byte = 0x06
 	fmtOTPv2      byte = 0x07 // v1 and the per-number send count (Sends, WindowEnd)
+	fmtOTPv3      byte = 0x10 // v2 and the requester's address (Requester)
 )
 
 var errCorrupt = errors.New("corrupt record")
@@ -155,7 +156,7 @@ func (d *decoder) finish(what string) error {
 
 func encodeOTP(o chelseru.OTP) ([]byte, error) {
 	e := encoder{b: make([]byte, 0, 64)}
-	e.b = append(e.b, fmtOTPv2)
+	e.b = append(e.b, fmtOTPv3)
 	e.str(o.Mobile)
 	e.bytes(o.Hash)
 	e.int(int64(o.Attempts))
@@ -163,15 +164,16 @@ func encodeOTP(o chelseru.OTP) ([]byte, error) {
 	e.time(o.ExpiresAt)
 	e.int(int64(o.Sends))
 	e.time(o.WindowEnd)
+	e.str(o.Requester)
 	return e.done("otp")
 }
 
 // decodeOTP reads both OTP formats; a v1 record (written before the send
 // count moved into it) has counted no sends.
 func decodeOTP(b []byte) (chelseru.OTP, error) {
-	format := fmtOTPv2
-	if len(b) > 0 && b[0] == fmtOTPv1 {
-		format = fmtOTPv1
+	format := fmtOTPv3
+	if len(b) > 0 && (b[0] == fmtOTPv1 || b[0] == fmtOTPv2) {
+		format = b[0]
 	}
 	d := newDecoder(b, format)
 	o := chelseru.OTP{
@@ -181,9 +183,12 @@ func decodeOTP(b []byte) (chelseru.OTP, error) {
 		Burnt:     d.bool(),
 		ExpiresAt: d.time(),
 	}
-	if format == fmtOTPv2 {
+	if format != fmtOTPv1 {
 		o.Sends = int(d.int())
 		o.WindowEnd = d.time()
+	}
+	if format == fmtOTPv3 {
+		o.Requester = d.str()
 	}
 	return o, d.finish("otp")
 }

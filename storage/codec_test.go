@@ -13,7 +13,7 @@ import (
 var (
 	sampleTime = time.Date(2026, 11, 29, 20, 37, 2, 123456789, time.UTC)
 	sampleOTP  = chelseru.OTP{Mobile: mobile, Hash: bytes.Repeat([]byte{0xab}, 32), Attempts: 2, Burnt: true, ExpiresAt: sampleTime,
-		Sends: 3, WindowEnd: sampleTime.Add(time.Hour)}
+		Sends: 3, WindowEnd: sampleTime.Add(time.Hour), Requester: "2001:db8::/64"}
 	sampleUser    = chelseru.User{ID: 42, Group: -3, Mobile: mobile, PasswordHash: "$argon2id$v=19$m=65536,t=3,p=2$c2FsdA$aGFzaA", CreatedAt: sampleTime}
 	sampleSession = chelseru.Session{
 		ID: 1 << 40, UserID: 42, UserAgent: "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36",

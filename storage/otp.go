@@ -84,7 +84,7 @@ func (db *DB) retireCode(txn *badger.Txn, key []byte, cur chelseru.OTP) error {
 	if cur.Sends == 0 || !db.opts.Now().Before(cur.WindowEnd) {
 		return txn.Delete(key)
 	}
-	cur.Hash, cur.Attempts, cur.Burnt = nil, 0, false
+	cur.Hash, cur.Attempts, cur.Burnt, cur.Requester = nil, 0, false, ""
 	return setOTP(txn, key, cur)
 }
 
@@ -100,6 +100,9 @@ func (db *DB) CreateOTP(ctx context.Context, o chelseru.OTP, limit chelseru.Send
 	}
 	if !db.opts.Now().Before(o.ExpiresAt) {
 		return chelseru.OTP{}, errors.New("storage: create otp: expiry is not in the future")
+	}
+	if len(o.Requester) > maxLimitKeyLen {
+		return chelseru.OTP{}, fmt.Errorf("storage: create otp: requester must be at most %d bytes, got %d", maxLimitKeyLen, len(o.Requester))
 	}
 	var windowEnd time.Time
 	if limit.Max > 0 {
@@ -142,7 +145,13 @@ func (db *DB) CreateOTP(ctx context.Context, o chelseru.OTP, limit chelseru.Send
 		}
 	}
 	o.Sends, o.WindowEnd = 0, time.Time{}
-	if limit.Max > 0 {
+	switch {
+	case limit.Max > 0 && limit.Uncounted:
+		// Paid for by the address's own share: keep the window's count.
+		if cur.WindowEnd.Equal(windowEnd) {
+			o.Sends, o.WindowEnd = cur.Sends, windowEnd
+		}
+	case limit.Max > 0:
 		sends := 0
 		if cur.WindowEnd.Equal(windowEnd) {
 			sends = cur.Sends
@@ -193,7 +202,7 @@ func (db *DB) DeleteOTP(ctx context.Context, mobile string, hash []byte, unsend 
 // VerifyOTP implements chelseru.OTPStore. match may run more than once if
 // the transaction is retried, so it must have no side effects. A maxAttempts
 // below 1 burns the code at the first wrong try.
-func (db *DB) VerifyOTP(ctx context.Context, mobile string, match func(chelseru.OTP) bool, maxAttempts int) (chelseru.OTPCheck, error) {
+func (db *DB) VerifyOTP(ctx context.Context, mobile, from string, match func(chelseru.OTP) bool, maxAttempts int) (chelseru.OTPCheck, error) {
 	if err := checkMobile(mobile); err != nil {
 		return chelseru.OTPMissing, fmt.Errorf("storage: verify otp: %w", err)
 	}
@@ -213,6 +222,11 @@ func (db *DB) VerifyOTP(ctx context.Context, mobile string, match func(chelseru.
 		case match(cur):
 			res = chelseru.OTPMatched
 			return db.retireCode(txn, key, cur)
+		case from != "" && cur.Requester != "" && from != cur.Requester:
+			// A stranger's wrong try: the caller counts it against the
+			// stranger; the requester's code is untouched.
+			res = chelseru.OTPMismatch
+			return nil
 		}
 		cur.Attempts++
 		res = chelseru.OTPMismatch

@@ -54,7 +54,7 @@ func TestCreateOTP(t *testing.T) {
 			setup: func(t *testing.T, db *DB, _ *clock) {
 				_, err := db.CreateOTP(ctx, newOTP("a", time.Minute), chelseru.SendLimit{})
 				wantErr(t, err, nil)
-				res, err := db.VerifyOTP(ctx, mobile, matchHash("x"), 1)
+				res, err := db.VerifyOTP(ctx, mobile, "", matchHash("x"), 1)
 				wantErr(t, err, nil)
 				if res != chelseru.OTPBurnt {
 					t.Fatalf("setup: verify = %v, want burnt", res)
@@ -112,7 +112,7 @@ func TestCreateOTP(t *testing.T) {
 			if tt.existing != "" && (existing.Mobile != mobile || existing.ExpiresAt.IsZero()) {
 				t.Errorf("existing = %+v, want the full stored code", existing)
 			}
-			got, err := db.VerifyOTP(ctx, mobile, matchHash(tt.wantHash), 5)
+			got, err := db.VerifyOTP(ctx, mobile, "", matchHash(tt.wantHash), 5)
 			wantErr(t, err, nil)
 			if got != chelseru.OTPMatched {
 				t.Errorf("stored code is not %q: verify = %v", tt.wantHash, got)
@@ -197,7 +197,7 @@ func TestVerifyOTP(t *testing.T) {
 				wantErr(t, err, nil)
 			}
 			for i, tr := range tt.tries {
-				got, err := db.VerifyOTP(ctx, mobile, matchHash(tr.hash), tt.maxAttempts)
+				got, err := db.VerifyOTP(ctx, mobile, "", matchHash(tr.hash), tt.maxAttempts)
 				wantErr(t, err, nil)
 				if got != tr.want {
 					t.Fatalf("try %d (%s) = %v, want %v", i, tr.hash, got, tr.want)
@@ -230,7 +230,7 @@ func TestVerifyOTPExpiredByStoreClock(t *testing.T) {
 	_, err := db.CreateOTP(ctx, newOTP("a", time.Minute), chelseru.SendLimit{})
 	wantErr(t, err, nil)
 	c.Advance(time.Minute) // exactly at ExpiresAt or later: expired
-	got, err := db.VerifyOTP(ctx, mobile, matchHash("a"), 3)
+	got, err := db.VerifyOTP(ctx, mobile, "", matchHash("a"), 3)
 	wantErr(t, err, nil)
 	if got != chelseru.OTPMissing {
 		t.Errorf("verify after expiry = %v, want missing", got)
@@ -248,7 +248,7 @@ func TestOTPExpiresInBadger(t *testing.T) {
 	if ok, _ := rawGet(t, db, otpKey(mobile)); ok {
 		t.Error("Badger still holds the otp after its TTL")
 	}
-	got, err := db.VerifyOTP(ctx, mobile, matchHash("a"), 3)
+	got, err := db.VerifyOTP(ctx, mobile, "", matchHash("a"), 3)
 	wantErr(t, err, nil)
 	if got != chelseru.OTPMissing {
 		t.Errorf("verify after TTL = %v, want missing", got)
@@ -264,7 +264,7 @@ func TestVerifyOTPConcurrentWrongCodes(t *testing.T) {
 	_, err := db.CreateOTP(ctx, newOTP("right", time.Minute), chelseru.SendLimit{})
 	wantErr(t, err, nil)
 	counts := runConcurrent(t, goroutines, func() (chelseru.OTPCheck, error) {
-		return db.VerifyOTP(ctx, mobile, matchHash("wrong"), maxAttempts)
+		return db.VerifyOTP(ctx, mobile, "", matchHash("wrong"), maxAttempts)
 	})
 	if counts[chelseru.OTPMismatch] != maxAttempts-1 || counts[chelseru.OTPBurnt] != goroutines-maxAttempts+1 {
 		t.Errorf("outcomes = %v, want %d mismatches and %d burnt", counts, maxAttempts-1, goroutines-maxAttempts+1)
@@ -281,7 +281,7 @@ func TestVerifyOTPConcurrentRightCode(t *testing.T) {
 	_, err := db.CreateOTP(ctx, newOTP("right", time.Minute), chelseru.SendLimit{})
 	wantErr(t, err, nil)
 	counts := runConcurrent(t, goroutines, func() (chelseru.OTPCheck, error) {
-		return db.VerifyOTP(ctx, mobile, matchHash("right"), 5)
+		return db.VerifyOTP(ctx, mobile, "", matchHash("right"), 5)
 	})
 	if counts[chelseru.OTPMatched] != 1 || counts[chelseru.OTPMissing] != goroutines-1 {
 		t.Errorf("outcomes = %v, want 1 matched and %d missing", counts, goroutines-1)
@@ -388,11 +388,11 @@ func TestCreateOTPSendLimit(t *testing.T) {
 	// 1: used up by a right try.
 	_, err := create("a")
 	wantErr(t, err, nil)
-	res, err := db.VerifyOTP(ctx, mobile, matchHash("a"), 3)
+	res, err := db.VerifyOTP(ctx, mobile, "", matchHash("a"), 3)
 	if err != nil || res != chelseru.OTPMatched {
 		t.Fatalf("verify = %v, %v", res, err)
 	}
-	if res, _ := db.VerifyOTP(ctx, mobile, matchHash("a"), 3); res != chelseru.OTPMissing {
+	if res, _ := db.VerifyOTP(ctx, mobile, "", matchHash("a"), 3); res != chelseru.OTPMissing {
 		t.Fatalf("a used-up code verified again: %v", res)
 	}
 	wantSends(1)
@@ -425,7 +425,7 @@ func TestCreateOTPSendLimit(t *testing.T) {
 	if !errors.Is(err, chelseru.ErrLimited) || existing.Sends != 3 || !existing.WindowEnd.Equal(time.Date(2027, 3, 1, 13, 0, 0, 0, time.UTC)) {
 		t.Fatalf("fourth create = %+v, %v; want ErrLimited at 3 sends until 13:00", existing, err)
 	}
-	if res, _ := db.VerifyOTP(ctx, mobile, matchHash("f"), 3); res != chelseru.OTPMissing {
+	if res, _ := db.VerifyOTP(ctx, mobile, "", matchHash("f"), 3); res != chelseru.OTPMissing {
 		t.Fatalf("a refused create stored its code: %v", res)
 	}
 	// The next window.
@@ -445,7 +445,7 @@ func TestRetireCodeWithoutLimit(t *testing.T) {
 	db := openTest(t, Options{})
 	_, err := db.CreateOTP(ctx, newOTP("a", time.Minute), chelseru.SendLimit{})
 	wantErr(t, err, nil)
-	if res, err := db.VerifyOTP(ctx, mobile, matchHash("a"), 3); err != nil || res != chelseru.OTPMatched {
+	if res, err := db.VerifyOTP(ctx, mobile, "", matchHash("a"), 3); err != nil || res != chelseru.OTPMatched {
 		t.Fatalf("verify = %v, %v", res, err)
 	}
 	if ok, _ := rawGet(t, db, otpKey(mobile)); ok {

@@ -42,7 +42,7 @@ func TestReopenKeepsData(t *testing.T) {
 	if got, err := db.GetMessage(ctx, m.ID); err != nil || got.Text != "hi" {
 		t.Errorf("message after reopen: %+v, %v", got, err)
 	}
-	if res, err := db.VerifyOTP(ctx, mobile, matchHash("code"), 3); err != nil || res != chelseru.OTPMatched {
+	if res, err := db.VerifyOTP(ctx, mobile, "", matchHash("code"), 3); err != nil || res != chelseru.OTPMatched {
 		t.Errorf("otp after reopen: %v, %v", res, err)
 	}
 	// Close returned the unused leases: ids continue without a gap.
@@ -66,7 +66,7 @@ func TestCloseIdempotentAndClosedErrors(t *testing.T) {
 	calls := map[string]error{
 		"Ping":            db.Ping(ctx),
 		"CreateOTP":       func() error { _, err := db.CreateOTP(ctx, newOTP("a", time.Minute), chelseru.SendLimit{}); return err }(),
-		"VerifyOTP":       func() error { _, err := db.VerifyOTP(ctx, mobile, matchHash("a"), 3); return err }(),
+		"VerifyOTP":       func() error { _, err := db.VerifyOTP(ctx, mobile, "", matchHash("a"), 3); return err }(),
 		"DeleteOTP":       db.DeleteOTP(ctx, mobile, []byte("a"), false),
 		"GetOrCreateUser": func() error { _, _, err := db.GetOrCreateUser(ctx, 0, mobile, time.Now()); return err }(),
 		"GetUser":         func() error { _, err := db.GetUser(ctx, 1); return err }(),

@@ -159,18 +159,18 @@ func TestBareHandlerSpeaksTheSendContract(t *testing.T) {
 }
 
 func TestConfigYAMLPassesTheConfigParser(t *testing.T) {
-	c := serverConfig{Listen: "127.0.0.1:1234", DataDir: "/tmp/x y/data", PluginsDir: "/tmp/x y/plugins", SigningKey: "k", ProviderURL: "http://127.0.0.1:5678", ProviderKey: "test-key", LogLevel: "warn"}
+	c := serverConfig{Listen: "127.0.0.1:1234", DataDir: "/tmp/x y/data", PluginsDir: "/tmp/x y/plugins", SigningKey: "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk", ProviderURL: "http://127.0.0.1:5678", ProviderKey: "test-key", LogLevel: "warn"}
 	got, err := config.Parse([]byte(configYAML(c)))
 	if err != nil {
 		t.Fatalf("generated config refused: %v\n%s", err, configYAML(c))
 	}
-	if got.Server.Listen != c.Listen || got.Server.DataDir != c.DataDir || got.Server.PluginsDir != c.PluginsDir || got.JWT.SigningKey != "k" || got.JWT.Algorithm != "HS256" {
+	if got.Server.Listen != c.Listen || got.Server.DataDir != c.DataDir || got.Server.PluginsDir != c.PluginsDir || got.JWT.SigningKey != c.SigningKey || got.JWT.Algorithm != "HS256" {
 		t.Fatalf("SERVER/JWT = %+v %+v", got.Server, got.JWT)
 	}
 	if got.Log.Level != slog.LevelWarn {
 		t.Fatalf("LOG.LEVEL = %v, want warn", got.Log.Level)
 	}
-	if o := got.Auth.Options; o.OTPSendsPerNumberPerHour < 1e8 || o.OTPSendsPerIPPerHour < 1e8 {
+	if o := got.Auth.Options; o.OTPSendsPerNumberPerHour < 1e8 || o.OTPSendsPerIPPerHour < 1e8 || o.AuthenticatePerIPPerHour < 1e8 || o.RefreshPerIPPerHour < 1e8 || got.Server.MaxConnsPerIP != 0 {
 		t.Fatalf("send limits not raised: %+v", o)
 	}
 	if got.SMS.SMSService != "KAVENEGAR_COM" || got.SMS.Settings["KAVENEGAR_COM_BASE_URL"] != c.ProviderURL || got.SMS.Settings["KAVENEGAR_COM_API_KEY"] != c.ProviderKey {

@@ -52,6 +52,7 @@ SERVER:
   LISTEN: %q
   DATA_DIR: %q
   PLUGINS_DIR: %q
+  MAX_CONNS_PER_IP: 0
 JWT:
   SIGNING_KEY: %q
   ALGORITHM: HS256
@@ -60,13 +61,15 @@ AUTH:
   OPTIONS:
     OTP_SENDS_PER_NUMBER_PER_HOUR: %d
     OTP_SENDS_PER_IP_PER_HOUR: %d
+    AUTHENTICATE_PER_IP_PER_HOUR: %d
+    REFRESH_PER_IP_PER_HOUR: %d
 SMS:
   SMS_SERVICE: KAVENEGAR_COM
   SETTINGS:
     KAVENEGAR_COM_API_KEY: %q
     KAVENEGAR_COM_FROM: "10004346"
     KAVENEGAR_COM_BASE_URL: %q
-`, c.Listen, c.DataDir, c.PluginsDir, c.SigningKey, raisedLimit, raisedLimit, c.ProviderKey, c.ProviderURL) + logSection(c.LogLevel)
+`, c.Listen, c.DataDir, c.PluginsDir, c.SigningKey, raisedLimit, raisedLimit, raisedLimit, raisedLimit, c.ProviderKey, c.ProviderURL) + logSection(c.LogLevel)
 }
 
 func logSection(level string) string {

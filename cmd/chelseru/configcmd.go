@@ -1,13 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 
 	"github.com/chelseru/chelseru/config"
 )
 
-// cmdConfigCheck validates a config file and prints a one-line summary.
+// cmdConfigCheck validates a config file, and what serve would refuse
+// beyond it (preflight), and prints a one-line summary.
 func cmdConfigCheck(args []string, stdout io.Writer) error {
 	fs := newFlags("config check")
 	path := fs.String("config", "", "config file (YAML)")
@@ -21,7 +23,11 @@ func cmdConfigCheck(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for _, w := range cfg.Warnings() {
+	notes, err := preflight(context.Background(), cfg)
+	if err != nil {
+		return err
+	}
+	for _, w := range append(cfg.Warnings(), notes...) {
 		fmt.Fprintln(stdout, "warning:", w)
 	}
 	fmt.Fprintf(stdout, "%s: ok (listen %s, data %s, SMS service %s)\n", *path, cfg.Server.Listen, cfg.Server.DataDir, cfg.SMS.SMSService)
