@@ -101,6 +101,9 @@ func Builtins() fs.FS { return builtin.FS() }
 // the problem.
 func Open(ctx context.Context, cfg Config) (*Host, error) {
 	cfg = cfg.withDefaults()
+	if err := checkInterrupt(cfg.Interrupt); err != nil {
+		return nil, err
+	}
 	h := &Host{cfg: cfg, log: cfg.Logger}
 	var cache wazero.CompilationCache
 	if cfg.DataDir != "" {
@@ -204,7 +207,7 @@ func (h *Host) checkPin(svc string, wasm []byte) error {
 func (h *Host) load(ctx context.Context, wasm []byte, origin string) (*module, error) {
 	return loadModule(ctx, h.eng, wasm, loadOptions{
 		origin: origin, mode: h.cfg.limit, callTimeout: h.cfg.CallTimeout,
-		poolSize: h.cfg.PoolSize, logger: h.log, stats: &h.stats,
+		poolSize: h.cfg.PoolSize, logger: h.log, stats: &h.stats, maxModuleBytes: h.cfg.MaxModuleBytes,
 	})
 }
 

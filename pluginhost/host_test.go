@@ -262,10 +262,10 @@ func TestPluginLogBudget(t *testing.T) {
 	h, logs := open(t, testplugConfig(t, "http://allowed.example"))
 	sendOK(t, h, "logflood")
 	out := logs.String()
-	if n := strings.Count(out, "msg=\"flood "); n != maxLogLinesPerSend {
-		t.Fatalf("%d flood lines logged, want %d", n, maxLogLinesPerSend)
+	if n := strings.Count(out, "msg=\"flood "); n != maxLogLines {
+		t.Fatalf("%d flood lines logged, want %d", n, maxLogLines)
 	}
-	if !strings.Contains(out, "over the limit of one send") {
+	if !strings.Contains(out, "over the budget of one send") {
 		t.Fatal("the drop was not reported")
 	}
 }

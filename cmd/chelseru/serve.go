@@ -146,6 +146,8 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 		MemoryLimitPages: cfg.SMS.PluginMemoryLimitPages(),
 		PoolSize:         cfg.SMS.EffectivePoolSize(),
 		MaxResponseBytes: cfg.SMS.PluginMaxResponseBytes,
+		MaxModuleBytes:   cfg.SMS.PluginMaxModuleBytes,
+		Interrupt:        cfg.SMS.PluginInterrupt,
 		Logger:           log.With("component", "plugins"),
 	})
 	if err != nil {
