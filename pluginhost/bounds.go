@@ -225,3 +225,39 @@ func checkInterrupt(v string) error {
 	}
 	return fmt.Errorf("SMS.PLUGIN_INTERRUPT must be %s or %s, got %q", InterruptInstrument, InterruptContext, v)
 }
+
+// errCallsStopped fails a call made after StopCalls.
+var errCallsStopped = errors.New("plugin calls are stopped: the server is shutting down")
+
+// stopCalls ends every call running in a module of e (each traps at its
+// next interrupt check, or its context is cancelled) and makes every later
+// call fail at once.
+func (e *engines) stopCalls() {
+	e.stopped.Store(true)
+	e.stopCancel()
+	instances.Range(func(_, v any) bool {
+		if in := v.(*instance); in.m.eng == e && in.watch != nil {
+			in.watch.fire()
+		}
+		return true
+	})
+}
+
+// fire stops the watchdog's call, if one is running.
+func (w *watchdog) fire() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.armed {
+		w.flag.Set(1)
+		w.fired = true
+	}
+}
+
+// StopCalls ends every call into a plugin that is running, and fails every
+// later one, at once: sends in flight end with a plugin error (502) instead
+// of running to their time limit. The server calls it when its shutdown
+// grace is nearly over; Close calls it when its context ends first.
+func (h *Host) StopCalls() {
+	h.log.Info("stopping the plugin calls still running")
+	h.eng.stopCalls()
+}

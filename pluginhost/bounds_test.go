@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chelseru/chelseru"
+	wg "github.com/chelseru/chelseru/internal/wasmgen"
 )
 
 // bounded runs f and fails the test if it has not returned after limit: a
@@ -35,42 +36,42 @@ const hangLimit = 2 * time.Minute
 // (CheckRun), and from Open when the config selects them.
 var hostileEntries = []struct {
 	name string
-	mod  wasmPlugin
+	mod  wg.Plugin
 	want string
 	// atSend: the module loads and configures; only a send fails (502).
 	atSend bool
 }{
-	{"start spins", wasmPlugin{start: true, startBody: wgSpin}, "start function", false},
-	{"_initialize spins", wasmPlugin{initialize: true, init: wgSpin}, "_initialize did not return in time", false},
-	{"_initialize log flood", wasmPlugin{initialize: true, init: wgLogFlood}, "_initialize did not return in time", false},
-	{"_initialize traps", wasmPlugin{initialize: true, init: wgTrap}, "_initialize trapped", false},
-	{"version spins", wasmPlugin{version: wgSpin}, "chelseru_abi_version trapped", false},
-	{"manifest spins", wasmPlugin{manifest: wgSpin}, "exceeded its time limit", false},
-	{"manifest recursion", wasmPlugin{manifest: wgRecurse(fnManifest, 0)}, "manifest: plugin trapped", false},
-	{"alloc spins", wasmPlugin{alloc: wgSpin}, "chelseru_alloc trapped", false},
-	{"alloc returns 0", wasmPlugin{alloc: wgI32(0)}, "chelseru_alloc returned an invalid buffer", false},
-	{"alloc outside memory", wasmPlugin{alloc: wgI32(wgPages*65536 - 16)}, "chelseru_alloc returned an invalid buffer", false},
-	{"configure spins", wasmPlugin{configure: wgSpin}, "exceeded its time limit", false},
-	{"configure panics", wasmPlugin{configure: wgTrap}, "failed to configure: plugin trapped", false},
-	{"configure log flood", wasmPlugin{configure: wgLogFlood}, "exceeded its time limit", false},
-	{"configure recursion", wasmPlugin{configure: wgRecurse(fnConfigure, 2)}, "failed to configure: plugin trapped", false},
-	{"send spins", wasmPlugin{send: wgSpin}, "exceeded its time limit", true},
-	{"send recursion", wasmPlugin{send: wgRecurse(fnSend, 2)}, "plugin trapped", true},
-	{"send log flood", wasmPlugin{send: wgLogFlood}, "exceeded its time limit", true},
-	{"oversized module", wasmPlugin{extraBytes: DefaultMaxModuleBytes}, "over the 8388608-byte limit", false},
+	{"start spins", wg.Plugin{Start: true, StartBody: wg.Spin}, "start function", false},
+	{"_initialize spins", wg.Plugin{Initialize: true, Init: wg.Spin}, "_initialize did not return in time", false},
+	{"_initialize log flood", wg.Plugin{Initialize: true, Init: wg.LogFlood}, "_initialize did not return in time", false},
+	{"_initialize traps", wg.Plugin{Initialize: true, Init: wg.Trap}, "_initialize trapped", false},
+	{"version spins", wg.Plugin{Version: wg.Spin}, "chelseru_abi_version trapped", false},
+	{"manifest spins", wg.Plugin{Manifest: wg.Spin}, "exceeded its time limit", false},
+	{"manifest recursion", wg.Plugin{Manifest: wg.Recurse(wg.FnManifest, 0)}, "manifest: plugin trapped", false},
+	{"alloc spins", wg.Plugin{Alloc: wg.Spin}, "chelseru_alloc trapped", false},
+	{"alloc returns 0", wg.Plugin{Alloc: wg.I32(0)}, "chelseru_alloc returned an invalid buffer", false},
+	{"alloc outside memory", wg.Plugin{Alloc: wg.I32(wg.Pages*65536 - 16)}, "chelseru_alloc returned an invalid buffer", false},
+	{"configure spins", wg.Plugin{Configure: wg.Spin}, "exceeded its time limit", false},
+	{"configure panics", wg.Plugin{Configure: wg.Trap}, "failed to configure: plugin trapped", false},
+	{"configure log flood", wg.Plugin{Configure: wg.LogFlood}, "exceeded its time limit", false},
+	{"configure recursion", wg.Plugin{Configure: wg.Recurse(wg.FnConfigure, 2)}, "failed to configure: plugin trapped", false},
+	{"send spins", wg.Plugin{Send: wg.Spin}, "exceeded its time limit", true},
+	{"send recursion", wg.Plugin{Send: wg.Recurse(wg.FnSend, 2)}, "plugin trapped", true},
+	{"send log flood", wg.Plugin{Send: wg.LogFlood}, "exceeded its time limit", true},
+	{"oversized module", wg.Plugin{ExtraBytes: DefaultMaxModuleBytes}, "over the 8388608-byte limit", false},
 }
 
 // TestHostileCheck: `plugin check` (CheckRun) refuses each hostile module
 // with one line, in bounded time, in both time-limit modes.
 func TestHostileCheck(t *testing.T) {
-	if _, err := CheckRun(context.Background(), wasmPlugin{initialize: true}.build(), CheckOptions{}); err != nil {
+	if _, err := CheckRun(context.Background(), wg.Plugin{Initialize: true}.Build(), CheckOptions{}); err != nil {
 		t.Fatalf("the well-behaved hand-made module is refused: %v", err)
 	}
 	for _, mode := range []string{InterruptInstrument, InterruptContext} {
 		for _, tt := range hostileEntries {
 			t.Run(mode+"/"+tt.name, func(t *testing.T) {
 				err := bounded(t, hangLimit, func() error {
-					_, err := CheckRun(context.Background(), tt.mod.build(), CheckOptions{Interrupt: mode})
+					_, err := CheckRun(context.Background(), tt.mod.Build(), CheckOptions{Interrupt: mode})
 					return err
 				})
 				if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
@@ -88,7 +89,7 @@ func TestHostileCheck(t *testing.T) {
 func TestHostileOpen(t *testing.T) {
 	for _, tt := range hostileEntries {
 		t.Run(tt.name, func(t *testing.T) {
-			wasm := tt.mod.build()
+			wasm := tt.mod.Build()
 			dir := pluginsDir(t, map[string][]byte{"handmade.wasm": wasm})
 			logs := &logBuffer{}
 			cfg := Config{Service: "HANDMADE", PluginsDir: dir, PollInterval: -1, DataDir: cacheDir,
@@ -154,12 +155,12 @@ func checkLogBounded(t *testing.T, out string) {
 // and in _initialize, then behaves, loads; its set-up logs at most one
 // budget of lines, each tagged, and the drop is reported once.
 func TestLogBudgetOutsideSend(t *testing.T) {
-	mod := wasmPlugin{
-		initialize: true, init: nil,
-		configure: wgLogN(100000, wgI64(packed(wgConfigAt, 2))),
+	mod := wg.Plugin{
+		Initialize: true, Init: nil,
+		Configure: wg.LogN(100000, wg.I64(wg.Packed(wg.ConfigAt, 2))),
 	}
 	h, logs := open(t, Config{Service: "HANDMADE", PollInterval: -1,
-		PluginsDir: pluginsDir(t, map[string][]byte{"handmade.wasm": mod.build()})})
+		PluginsDir: pluginsDir(t, map[string][]byte{"handmade.wasm": mod.Build()})})
 	sendOK(t, h, "hi")
 	out := logs.String()
 	if n := countLines(out, "AAAA"); n != maxLogLines {
@@ -192,16 +193,16 @@ func TestGuestStdout(t *testing.T) {
 // the service's file is refused with one line by the poller, which goes on
 // (a later good file is loaded), and the running module keeps serving.
 func TestReloadRefusesHostile(t *testing.T) {
-	dir := pluginsDir(t, map[string][]byte{"handmade.wasm": wasmPlugin{}.build()})
+	dir := pluginsDir(t, map[string][]byte{"handmade.wasm": wg.Plugin{}.Build()})
 	h, logs := open(t, Config{Service: "HANDMADE", PluginsDir: dir, PollInterval: 10 * time.Millisecond})
 	sendOK(t, h, "v1")
 	path := filepath.Join(dir, "handmade.wasm")
-	for i, bad := range []wasmPlugin{
-		{start: true, startBody: wgSpin},
-		{initialize: true, init: wgSpin},
-		{configure: wgSpin},
+	for i, bad := range []wg.Plugin{
+		{Start: true, StartBody: wg.Spin},
+		{Initialize: true, Init: wg.Spin},
+		{Configure: wg.Spin},
 	} {
-		replaceFile(t, path, bad.build())
+		replaceFile(t, path, bad.Build())
 		bounded(t, hangLimit, func() bool {
 			for h.Stats().ReloadFailures < int64(i+1) {
 				time.Sleep(5 * time.Millisecond)
@@ -210,7 +211,7 @@ func TestReloadRefusesHostile(t *testing.T) {
 		})
 		sendOK(t, h, "still v1")
 	}
-	good := wasmPlugin{name: "HANDMADE", initialize: true}.build()
+	good := wg.Plugin{Name: "HANDMADE", Initialize: true}.Build()
 	replaceFile(t, path, good)
 	bounded(t, hangLimit, func() bool {
 		for h.Stats().Reloads < 1 {
@@ -258,7 +259,7 @@ func TestWASIEntropyAndClock(t *testing.T) {
 // TestModuleSizeLimit: a module over Config.MaxModuleBytes is refused
 // before it is compiled, with one line naming the key.
 func TestModuleSizeLimit(t *testing.T) {
-	wasm := wasmPlugin{extraBytes: 200 << 10}.build()
+	wasm := wg.Plugin{ExtraBytes: 200 << 10}.Build()
 	dir := pluginsDir(t, map[string][]byte{"handmade.wasm": wasm})
 	_, err := Open(context.Background(), Config{Service: "HANDMADE", PluginsDir: dir, PollInterval: -1,
 		MaxModuleBytes: 128 << 10, Logger: discardLogger, Builtins: builtins()})

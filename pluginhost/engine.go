@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/tetratelabs/wazero"
@@ -30,10 +31,18 @@ type engines struct {
 	mu     sync.Mutex
 	byMode map[limitMode]wazero.Runtime
 	closed bool
+
+	// Set by stopCalls (bounds.go): every call into a module of these
+	// engines ends, and none starts.
+	stopped    atomic.Bool
+	stopCtx    context.Context
+	stopCancel context.CancelFunc
 }
 
 func newEngines(cache wazero.CompilationCache, pages uint32, logger *slog.Logger) *engines {
-	return &engines{cache: cache, pages: pages, logger: logger, byMode: map[limitMode]wazero.Runtime{}}
+	e := &engines{cache: cache, pages: pages, logger: logger, byMode: map[limitMode]wazero.Runtime{}}
+	e.stopCtx, e.stopCancel = context.WithCancel(context.Background())
+	return e
 }
 
 // runtime returns the runtime for mode, creating it on first use.
@@ -82,6 +91,7 @@ func (e *engines) runtime(ctx context.Context, mode limitMode) (wazero.Runtime, 
 
 // close closes every runtime, and with them every module and instance.
 func (e *engines) close(ctx context.Context) error {
+	e.stopCancel()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.closed = true

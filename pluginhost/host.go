@@ -29,6 +29,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 
@@ -265,6 +266,13 @@ func (h *Host) Close(ctx context.Context) error {
 		select {
 		case <-m.done:
 		case <-ctx.Done():
+			// Sends still in a plugin call: end them, and give them a
+			// moment to return their instances.
+			h.eng.stopCalls()
+			select {
+			case <-m.done:
+			case <-time.After(time.Second):
+			}
 		}
 	}
 	err := h.eng.close(context.WithoutCancel(ctx))

@@ -79,6 +79,7 @@ type module struct {
 	lim      limiter
 	initLim  limiter // for _initialize, which is slower than a call
 	rt       wazero.Runtime
+	eng      *engines
 	compiled wazero.CompiledModule
 	manifest abi.Manifest
 	logger   *slog.Logger
@@ -177,7 +178,7 @@ func loadModule(ctx context.Context, eng *engines, wasm []byte, o loadOptions) (
 	if err != nil {
 		return nil, err
 	}
-	m.rt = rt
+	m.rt, m.eng = rt, eng
 	compiled, err := rt.CompileModule(ctx, bin)
 	if err != nil {
 		return nil, fmt.Errorf("compile: %s", firstLine(err.Error()))

@@ -112,6 +112,10 @@ func (w *watcher) scan(ctx context.Context, h *Host) (*module, string, error) {
 		}
 		fs := fileState{size: st.Size(), mtime: st.ModTime(), sha: shaHex(wasm)}
 		m, err := h.load(ctx, wasm, p)
+		if err != nil && p == named {
+			// The file the config selects by name: its failure is the error.
+			return nil, "", fmt.Errorf("plugin %s: %w", p, err)
+		}
 		if err != nil {
 			w.files[p] = fs
 			h.log.Warn("plugin file is not a valid plugin; ignored", slog.String("file", p), slog.String("error", err.Error()))

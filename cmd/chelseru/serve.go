@@ -26,6 +26,10 @@ import (
 // shutdownGrace bounds how long in-flight requests may take after SIGTERM.
 const shutdownGrace = 15 * time.Second
 
+// pluginStopMargin: plugin calls still running this long before the grace
+// ends are stopped (pluginhost.Host.StopCalls).
+const pluginStopMargin = 3 * time.Second
+
 // File names inside DATA_DIR.
 const (
 	dbDirName  = "db"      // the Badger database
@@ -72,7 +76,12 @@ func cmdServe(args []string, stderr io.Writer) error {
 	case <-ctx.Done():
 		log.Info("shutting down: finishing in-flight requests")
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		// Requests still inside a plugin call near the end of the grace
+		// are ended (502), so that they are answered and the process
+		// exits within the grace whatever a plugin does.
+		stopCalls := time.AfterFunc(shutdownGrace-pluginStopMargin, app.plugins.StopCalls)
 		err = app.http.Shutdown(sctx)
+		stopCalls.Stop()
 		cancel()
 		if err == nil {
 			err = <-served
