@@ -126,8 +126,8 @@ type loadOptions struct {
 	poolSize    int
 	// maxModuleBytes is the module size limit (DefaultMaxModuleBytes when 0).
 	maxModuleBytes int
-	logger      *slog.Logger
-	stats       *counters
+	logger         *slog.Logger
+	stats          *counters
 }
 
 // loadModule compiles wasm, checks its imports and exports, instantiates one

@@ -38,7 +38,7 @@ type Plugin struct {
 	// Bodies: instructions only, without locals or the final end. The
 	// (ptr, len) entries have one extra i32 local, index 2.
 	Version, Alloc, Manifest, Configure, Send, Response, Init, StartBody []byte
-	ExtraBytes int // a custom section of this many bytes (oversized modules)
+	ExtraBytes                                                           int // a custom section of this many bytes (oversized modules)
 }
 
 // Instruction snippets.
@@ -65,11 +65,11 @@ func LogN(n int32, rest []byte) []byte {
 	// local 2 is declared by the body encoder for configure/send (see localsFor).
 	b := []byte{0x41}
 	b = append(b, sleb(int64(n))...)
-	b = append(b, 0x21, 0x02)       // local.set 2
-	b = append(b, 0x03, 0x40)       // loop
-	b = append(b, 0x41, 0x01)       // level info
+	b = append(b, 0x21, 0x02)    // local.set 2
+	b = append(b, 0x03, 0x40)    // loop
+	b = append(b, 0x41, 0x01)    // level info
 	b = append(b, I32(LogAt)...) // ptr
-	b = append(b, I32(64)...)  // len
+	b = append(b, I32(64)...)    // len
 	b = append(b, 0x10, FnLog)
 	b = append(b, 0x20, 0x02, 0x41, 0x01, 0x6B, 0x22, 0x02) // local.get 2; i32.const 1; i32.sub; local.tee 2
 	b = append(b, 0x0D, 0x00, 0x0B)                         // br_if 0; end

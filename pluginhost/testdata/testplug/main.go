@@ -12,10 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"time"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/chelseru/chelseru/sdk"
 	"github.com/chelseru/chelseru/sdk/abi"
