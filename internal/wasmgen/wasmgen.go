@@ -38,7 +38,9 @@ type Plugin struct {
 	// Bodies: instructions only, without locals or the final end. The
 	// (ptr, len) entries have one extra i32 local, index 2.
 	Version, Alloc, Manifest, Configure, Send, Response, Init, StartBody []byte
-	ExtraBytes                                                           int // a custom section of this many bytes (oversized modules)
+
+	// ExtraBytes adds a custom section of this many bytes (oversized modules).
+	ExtraBytes int
 }
 
 // Instruction snippets.
@@ -62,7 +64,7 @@ func Recurse(f byte, nparams int) []byte {
 
 // LogN logs n lines (a counted loop over local 2, an extra i32 local), then runs rest.
 func LogN(n int32, rest []byte) []byte {
-	// local 2 is declared by the body encoder for configure/send (see localsFor).
+	// Local 2 is the extra local of the (ptr, len) entries.
 	b := []byte{0x41}
 	b = append(b, sleb(int64(n))...)
 	b = append(b, 0x21, 0x02)    // local.set 2
