@@ -57,6 +57,9 @@ var hostileEntries = []struct {
 	{"configure recursion", wg.Plugin{Configure: wg.Recurse(wg.FnConfigure, 2)}, "failed to configure: plugin trapped", false},
 	{"send spins", wg.Plugin{Send: wg.Spin}, "exceeded its time limit", true},
 	{"send recursion", wg.Plugin{Send: wg.Recurse(wg.FnSend, 2)}, "plugin trapped", true},
+	// Trapped, or stopped by the time limit on a slow machine: either is a clean refusal.
+	{"configure memory growth", wg.Plugin{Configure: wg.GrowAndTrap}, "failed to configure: plugin", false},
+	{"send memory growth", wg.Plugin{Send: wg.GrowAndTrap}, ": plugin ", true},
 	{"send log flood", wg.Plugin{Send: wg.LogFlood}, "exceeded its time limit", true},
 	{"oversized module", wg.Plugin{ExtraBytes: DefaultMaxModuleBytes}, "over the 8388608-byte limit", false},
 }
