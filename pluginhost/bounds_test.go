@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -318,4 +319,27 @@ func countLines(out, sub string) int {
 		}
 	}
 	return n
+}
+
+// wazeroVersion is the wazero release whose behaviour the time limit, the
+// call-depth cap and the GC-while-spinning fix were proven against. An
+// upgrade must pass the gate named in docs/RATIONALE.md (Plugin host
+// bounds) before this constant changes.
+const wazeroVersion = "v1.12.0"
+
+// TestWazeroPinned fails when go.mod requires another wazero, or replaces it.
+func TestWazeroPinned(t *testing.T) {
+	b, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := string(b)
+	if !strings.Contains(mod, "\tgithub.com/tetratelabs/wazero "+wazeroVersion+"\n") {
+		t.Fatalf("go.mod does not require wazero %s; the time-limit mechanism is proven on it: run the gate in docs/RATIONALE.md (Plugin host bounds), then update wazeroVersion", wazeroVersion)
+	}
+	for _, line := range strings.Split(mod, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "replace") && strings.Contains(line, "tetratelabs/wazero") {
+			t.Fatalf("go.mod replaces wazero: %s", line)
+		}
+	}
 }

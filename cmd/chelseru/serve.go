@@ -49,6 +49,7 @@ func cmdServe(args []string, stderr io.Writer) error {
 	}
 	log := newLogger(cfg.Log, stderr)
 	tuneGC()
+	tuneMemory()
 	if stopProfile, err := startCPUProfile(os.Getenv(envCPUProfile)); err != nil {
 		return err
 	} else {
