@@ -92,6 +92,12 @@ func (e *engines) runtime(ctx context.Context, mode limitMode) (wazero.Runtime, 
 // close closes every runtime, and with them every module and instance.
 func (e *engines) close(ctx context.Context) error {
 	e.stopCancel()
+	instances.Range(func(k, v any) bool { // closed below with their runtime
+		if v.(*instance).m.eng == e {
+			instances.Delete(k)
+		}
+		return true
+	})
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.closed = true

@@ -49,7 +49,7 @@ func cmdServe(args []string, stderr io.Writer) error {
 	}
 	log := newLogger(cfg.Log, stderr)
 	tuneGC()
-	tuneMemory()
+	tuneMemory(memoryLimit(cfg.SMS.EffectivePoolSize(), int64(cfg.SMS.PluginMemoryLimitMB)<<20))
 	if stopProfile, err := startCPUProfile(os.Getenv(envCPUProfile)); err != nil {
 		return err
 	} else {
