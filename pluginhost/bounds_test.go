@@ -343,3 +343,14 @@ func TestWazeroPinned(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectedFileMustDeclareService: the file named after the service must
+// declare that name; otherwise start-up fails with one line naming both.
+func TestSelectedFileMustDeclareService(t *testing.T) {
+	dir := pluginsDir(t, map[string][]byte{"kavenegar_com.wasm": wg.Plugin{Name: "OTHER"}.Build()})
+	_, err := Open(context.Background(), Config{Service: "KAVENEGAR_COM", PluginsDir: dir, PollInterval: -1,
+		Builtins: builtins(), Logger: discardLogger, DataDir: cacheDir})
+	if err == nil || !strings.Contains(err.Error(), "declares the name OTHER, not SMS_SERVICE KAVENEGAR_COM") {
+		t.Fatalf("Open: %v", err)
+	}
+}

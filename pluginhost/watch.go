@@ -125,6 +125,9 @@ func (w *watcher) scan(ctx context.Context, h *Host) (*module, string, error) {
 		fs.name = m.name
 		w.files[p] = fs
 		switch {
+		case m.name != h.cfg.Service && p == named:
+			m.discard(ctx)
+			return nil, "", fmt.Errorf("plugin %s declares the name %s, not SMS_SERVICE %s", p, m.name, h.cfg.Service)
 		case m.name != h.cfg.Service:
 			m.discard(ctx)
 		case found != nil:
