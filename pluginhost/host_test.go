@@ -367,6 +367,10 @@ func TestHotReload(t *testing.T) {
 func TestHotReloadSendsInFlight(t *testing.T) {
 	cfg := testplugConfig(t, "http://allowed.example")
 	cfg.PollInterval = 10 * time.Millisecond
+	// What is tested is the swap, not speed: under `make test` on two
+	// shared cores a call of four concurrent senders beside a compile once
+	// passed the 100 ms default.
+	cfg.CallTimeout = 2 * time.Second
 	h, _ := open(t, cfg)
 	path := filepath.Join(cfg.PluginsDir, "testplug.wasm")
 	stop := make(chan struct{})
