@@ -55,7 +55,9 @@ func cmdPluginCheck(args []string, stdout io.Writer) error {
 		return fmt.Errorf("plugin check: want exactly one FILE.wasm: %w", errUsage)
 	}
 	path := files[0]
-	opts := pluginhost.CheckOptions{Settings: map[string]string{}}
+	// Without a config, each call gets ten times the default limit, as
+	// check always did: a slow machine must not fail a sound module.
+	opts := pluginhost.CheckOptions{Settings: map[string]string{}, CallTimeout: 10 * pluginhost.DefaultCallTimeout}
 	if *cfgPath != "" {
 		cfg, err := config.Load(*cfgPath)
 		if err != nil {
