@@ -227,6 +227,15 @@ type SMS struct {
 	// provider response body handed to a plugin, 1024 to 64 MiB; default
 	// 1048576 (1 MiB).
 	PluginMaxResponseBytes int64
+	// PluginMaxModuleBytes is SMS.PLUGIN_MAX_MODULE_BYTES, the largest
+	// plugin module accepted, checked before it is compiled, 64 KiB to 64
+	// MiB; default 8388608 (8 MiB; the built-ins are ~2.5 MB).
+	PluginMaxModuleBytes int
+	// PluginInterrupt is SMS.PLUGIN_INTERRUPT, how calls into plugins are
+	// stopped at their time limit: instrument (default: the module is
+	// rewritten with cheap checks; context when it cannot be) or context
+	// (wazero's own context-based interruption for every module, slower).
+	PluginInterrupt string
 }
 
 // PluginMemoryLimitPages is PluginMemoryLimitMB in 64 KiB WebAssembly pages.
@@ -289,6 +298,8 @@ func Default() *Config {
 			PluginCallTimeout:      100 * time.Millisecond,
 			PluginPoolSize:         0,
 			PluginMaxResponseBytes: 1 << 20,
+			PluginMaxModuleBytes:   8 << 20,
+			PluginInterrupt:        "instrument",
 		},
 		Log:     Log{Level: slog.LevelInfo, Format: "text"},
 		Storage: Storage{MinFreeBytes: DefaultMinFreeBytes},

@@ -121,6 +121,8 @@ func (d *decoder) rootFields() []field {
 			{"PLUGIN_POOL_SIZE", d.int(&c.SMS.PluginPoolSize)},
 			{"PLUGIN_MAX_RESPONSE_BYTES", d.int64(&c.SMS.PluginMaxResponseBytes)},
 			{"TEMPLATE_PARAMS", d.stringMap(&c.SMS.TemplateParams)},
+			{"PLUGIN_MAX_MODULE_BYTES", d.int(&c.SMS.PluginMaxModuleBytes)},
+			{"PLUGIN_INTERRUPT", d.str(&c.SMS.PluginInterrupt)},
 		})},
 		{"LOG", d.section([]field{
 			{"LEVEL", d.level(&c.Log.Level)},

@@ -169,6 +169,8 @@ func (c *Config) validateSMS() error {
 		c.durationBetween("SMS.PLUGIN_CALL_TIMEOUT", s.PluginCallTimeout, time.Millisecond, time.Minute),
 		c.between("SMS.PLUGIN_POOL_SIZE", int64(s.PluginPoolSize), 0, 1024),
 		c.between("SMS.PLUGIN_MAX_RESPONSE_BYTES", s.PluginMaxResponseBytes, 1<<10, 64<<20),
+		c.between("SMS.PLUGIN_MAX_MODULE_BYTES", int64(s.PluginMaxModuleBytes), 64<<10, 64<<20),
+		c.pluginInterrupt(s.PluginInterrupt),
 	} {
 		if e != nil {
 			return e
@@ -205,4 +207,12 @@ func (c *Config) Warnings() []string {
 		w = append(w, fmt.Sprintf("SMS.PLUGIN_CALL_TIMEOUT (%v) is longer than SMS.TIMEOUT (%v)", c.SMS.PluginCallTimeout, c.SMS.Timeout))
 	}
 	return w
+}
+
+// pluginInterrupt checks SMS.PLUGIN_INTERRUPT.
+func (c *Config) pluginInterrupt(v string) error {
+	if v != "instrument" && v != "context" {
+		return c.errorf("SMS.PLUGIN_INTERRUPT", "SMS.PLUGIN_INTERRUPT must be instrument or context, got %s", q(v))
+	}
+	return nil
 }

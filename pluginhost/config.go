@@ -27,7 +27,7 @@ const (
 	// MaxOutputBytes bounds one output of a plugin call (an Action, a
 	// Manifest, a ConfigureResult).
 	MaxOutputBytes = 4 << 20
-	// MaxModuleBytes bounds a module file.
+	// MaxModuleBytes is the most Config.MaxModuleBytes may be.
 	MaxModuleBytes = 64 << 20
 	// MaxPluginFiles bounds the *.wasm files read from PluginsDir.
 	MaxPluginFiles = 64
@@ -77,6 +77,15 @@ type Config struct {
 	// is set.
 	Transport http.RoundTripper
 
+	// MaxModuleBytes is the module size limit, checked before a module is
+	// compiled (default DefaultMaxModuleBytes, at most MaxModuleBytes).
+	MaxModuleBytes int
+	// Interrupt chooses how calls are bounded in time: "" or "instrument"
+	// (the module is instrumented, falling back to "context" when it cannot
+	// be), or "context" (wazero's own context-based interruption for every
+	// module, slower; for when the instrumenter misbehaves).
+	Interrupt string
+
 	// limit forces a per-call limit mechanism (tests and benchmarks only).
 	limit limitMode
 }
@@ -110,11 +119,26 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.MaxModuleBytes <= 0 {
+		c.MaxModuleBytes = DefaultMaxModuleBytes
+	}
+	if c.MaxModuleBytes > MaxModuleBytes {
+		c.MaxModuleBytes = MaxModuleBytes
+	}
+	if c.limit == limitAuto && c.Interrupt == InterruptContext {
+		c.limit = limitContext
+	}
 	if c.PollInterval == 0 {
 		c.PollInterval = DefaultPollInterval
 	}
 	return c
 }
+
+// Values of Config.Interrupt (SMS.PLUGIN_INTERRUPT).
+const (
+	InterruptInstrument = "instrument"
+	InterruptContext    = "context"
+)
 
 // discardLogger is used by Check, which has no configuration.
 var discardLogger = slog.New(slog.NewTextHandler(io.Discard, nil))

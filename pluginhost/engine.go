@@ -31,10 +31,18 @@ type engines struct {
 	mu     sync.Mutex
 	byMode map[limitMode]wazero.Runtime
 	closed bool
+
+	// Set by stopCalls (bounds.go): every call into a module of these
+	// engines ends, and none starts.
+	stopped    atomic.Bool
+	stopCtx    context.Context
+	stopCancel context.CancelFunc
 }
 
 func newEngines(cache wazero.CompilationCache, pages uint32, logger *slog.Logger) *engines {
-	return &engines{cache: cache, pages: pages, logger: logger, byMode: map[limitMode]wazero.Runtime{}}
+	e := &engines{cache: cache, pages: pages, logger: logger, byMode: map[limitMode]wazero.Runtime{}}
+	e.stopCtx, e.stopCancel = context.WithCancel(context.Background())
+	return e
 }
 
 // runtime returns the runtime for mode, creating it on first use.
@@ -83,6 +91,13 @@ func (e *engines) runtime(ctx context.Context, mode limitMode) (wazero.Runtime, 
 
 // close closes every runtime, and with them every module and instance.
 func (e *engines) close(ctx context.Context) error {
+	e.stopCancel()
+	instances.Range(func(k, v any) bool { // closed below with their runtime
+		if v.(*instance).m.eng == e {
+			instances.Delete(k)
+		}
+		return true
+	})
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.closed = true
@@ -98,43 +113,46 @@ func (e *engines) close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// pluginKey carries a *callLog (or, outside sends, the plugin's name as a
-// string) in the context of a call, for the log import.
+// pluginKey carries the *callLog of a send in its context, for the log
+// import. Outside sends (set-up calls) the instance's own budget applies.
 type pluginKey struct{}
-
-// maxLogLinesPerSend bounds the lines one send may log; the rest are dropped.
-const maxLogLinesPerSend = 32
 
 // callLog is the log state of one send.
 type callLog struct {
-	name  string
-	lines atomic.Int32
+	name   string
+	budget logBudget
 }
 
-// hostLog implements chelseru.log(level, ptr, len).
+// hostLog implements chelseru.log(level, ptr, len). It counts toward the
+// call's time limit, and logs within the send's or the instance's budget
+// (bounds.go); every line carries plugin=.
 func (e *engines) hostLog(ctx context.Context, mod api.Module, stack []uint64) {
+	in := instanceOf(mod)
+	enforceDeadline(ctx, in)
 	level, ptr, n := int32(uint32(stack[0])), uint32(stack[1]), uint32(stack[2])
 	truncated := false
 	if n > MaxLogLine {
 		n, truncated = MaxLogLine, true
 	}
+	name := "unknown"
+	var budget *logBudget
+	if cl, ok := ctx.Value(pluginKey{}).(*callLog); ok {
+		name, budget = cl.name, &cl.budget
+	} else if in != nil {
+		name, budget = in.m.label(), &in.setup
+	}
+	if budget != nil {
+		if ok, warn := budget.take(int(n), maxLogLines); !ok {
+			if warn {
+				e.logger.Warn("plugin log lines over the budget of one send or instance set-up are dropped",
+					slog.String("plugin", name), slog.Int("max_lines", maxLogLines), slog.Int("max_bytes", maxLogBytes))
+			}
+			return
+		}
+	}
 	b, ok := mod.Memory().Read(ptr, n)
 	if !ok {
 		return
-	}
-	var name string
-	switch v := ctx.Value(pluginKey{}).(type) {
-	case string:
-		name = v
-	case *callLog:
-		name = v.name
-		switch n := v.lines.Add(1); {
-		case n == maxLogLinesPerSend+1:
-			e.logger.Warn("plugin log lines over the limit of one send are dropped", slog.String("plugin", name))
-			return
-		case n > maxLogLinesPerSend:
-			return
-		}
 	}
 	msg := sanitizeLine(b)
 	if truncated {

@@ -29,6 +29,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 
@@ -101,6 +102,9 @@ func Builtins() fs.FS { return builtin.FS() }
 // the problem.
 func Open(ctx context.Context, cfg Config) (*Host, error) {
 	cfg = cfg.withDefaults()
+	if err := checkInterrupt(cfg.Interrupt); err != nil {
+		return nil, err
+	}
 	h := &Host{cfg: cfg, log: cfg.Logger}
 	var cache wazero.CompilationCache
 	if cfg.DataDir != "" {
@@ -204,7 +208,7 @@ func (h *Host) checkPin(svc string, wasm []byte) error {
 func (h *Host) load(ctx context.Context, wasm []byte, origin string) (*module, error) {
 	return loadModule(ctx, h.eng, wasm, loadOptions{
 		origin: origin, mode: h.cfg.limit, callTimeout: h.cfg.CallTimeout,
-		poolSize: h.cfg.PoolSize, logger: h.log, stats: &h.stats,
+		poolSize: h.cfg.PoolSize, logger: h.log, stats: &h.stats, maxModuleBytes: h.cfg.MaxModuleBytes,
 	})
 }
 
@@ -262,6 +266,13 @@ func (h *Host) Close(ctx context.Context) error {
 		select {
 		case <-m.done:
 		case <-ctx.Done():
+			// Sends still in a plugin call: end them, and give them a
+			// moment to return their instances.
+			h.eng.stopCalls()
+			select {
+			case <-m.done:
+			case <-time.After(time.Second):
+			}
 		}
 	}
 	err := h.eng.close(context.WithoutCancel(ctx))

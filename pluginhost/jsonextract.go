@@ -52,7 +52,8 @@ func (c *pathCache) get(enc []byte) ([][]string, error) {
 
 // hostJSONExtract implements chelseru.json_extract(doc, doc_len, paths,
 // paths_len, out, out_len) -> i32; out_len counts uint32 entries.
-func (e *engines) hostJSONExtract(_ context.Context, mod api.Module, stack []uint64) {
+func (e *engines) hostJSONExtract(ctx context.Context, mod api.Module, stack []uint64) {
+	enforceDeadline(ctx, instanceOf(mod))
 	stack[0] = e.jsonExtract(mod.Memory(), uint32(stack[0]), uint32(stack[1]), uint32(stack[2]),
 		uint32(stack[3]), uint32(stack[4]), uint32(stack[5]))
 }

@@ -56,6 +56,9 @@ type limiter interface {
 type interruptLimiter struct{ d time.Duration }
 
 func (l interruptLimiter) call(ctx context.Context, in *instance, fn api.Function, stack []uint64) (bool, error) {
+	if in.m.eng.stopped.Load() {
+		return true, errCallsStopped
+	}
 	w := in.watch
 	w.mu.Lock()
 	w.flag.Set(0)
@@ -165,9 +168,14 @@ func (s *scanner) run(quit chan struct{}) {
 // deadline closes the instance (exit code ExitCodeDeadlineExceeded).
 type contextLimiter struct{ d time.Duration }
 
-func (l contextLimiter) call(ctx context.Context, _ *instance, fn api.Function, stack []uint64) (bool, error) {
+func (l contextLimiter) call(ctx context.Context, in *instance, fn api.Function, stack []uint64) (bool, error) {
+	if in.m.eng.stopped.Load() {
+		return true, errCallsStopped
+	}
 	cctx, cancel := context.WithTimeout(ctx, l.d)
+	unhook := context.AfterFunc(in.m.eng.stopCtx, cancel) // stopCalls ends the call
 	err := fn.CallWithStack(cctx, stack)
+	unhook()
 	cancel()
 	if err == nil {
 		return false, nil

@@ -79,6 +79,7 @@ type module struct {
 	lim      limiter
 	initLim  limiter // for _initialize, which is slower than a call
 	rt       wazero.Runtime
+	eng      *engines
 	compiled wazero.CompiledModule
 	manifest abi.Manifest
 	logger   *slog.Logger
@@ -104,6 +105,8 @@ type module struct {
 
 // instance is one instantiated module. It is used by one goroutine at a time.
 type instance struct {
+	m                                                   *module
+	setup                                               logBudget // chelseru.log outside sends
 	mod                                                 api.Module
 	mem                                                 api.Memory
 	fnInit, fnVersion, fnAlloc, fnManifest, fnConfigure api.Function
@@ -121,19 +124,21 @@ type loadOptions struct {
 	mode        limitMode // limitAuto unless forced
 	callTimeout time.Duration
 	poolSize    int
-	logger      *slog.Logger
-	stats       *counters
+	// maxModuleBytes is the module size limit (DefaultMaxModuleBytes when 0).
+	maxModuleBytes int
+	logger         *slog.Logger
+	stats          *counters
 }
 
 // loadModule compiles wasm, checks its imports and exports, instantiates one
 // instance, checks its ABI version and reads and validates its manifest.
 // The instance is kept (unconfigured) as the module's first instance.
 func loadModule(ctx context.Context, eng *engines, wasm []byte, o loadOptions) (*module, error) {
-	if len(wasm) < 8 || !bytes.Equal(wasm[:4], []byte{0, 'a', 's', 'm'}) {
-		return nil, errNotWasm
+	if o.maxModuleBytes <= 0 {
+		o.maxModuleBytes = DefaultMaxModuleBytes
 	}
-	if len(wasm) > MaxModuleBytes {
-		return nil, fmt.Errorf("module is %d bytes, over the %d-byte limit", len(wasm), MaxModuleBytes)
+	if err := preflight(wasm, o.maxModuleBytes); err != nil {
+		return nil, err
 	}
 	sum := sha256.Sum256(wasm)
 	m := &module{
@@ -173,7 +178,7 @@ func loadModule(ctx context.Context, eng *engines, wasm []byte, o loadOptions) (
 	if err != nil {
 		return nil, err
 	}
-	m.rt = rt
+	m.rt, m.eng = rt, eng
 	compiled, err := rt.CompileModule(ctx, bin)
 	if err != nil {
 		return nil, fmt.Errorf("compile: %s", firstLine(err.Error()))
@@ -261,25 +266,26 @@ func typeList(ts []api.ValueType) string {
 // newInstance instantiates the module, runs _initialize under the time
 // limit and checks the ABI version.
 func (m *module) newInstance(ctx context.Context) (*instance, error) {
-	// Start functions are run below through the limiter instead, so that
-	// one that never returns is stopped too.
-	mod, err := m.rt.InstantiateModule(ctx, m.compiled, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+	// The module has no wasm start function (preflight), and WASI's _start
+	// is not run: _initialize is run below through the limiter instead.
+	in := &instance{m: m}
+	mod, err := m.rt.InstantiateModule(ctx, m.compiled, guestConfig(in))
 	if err != nil {
 		return nil, fmt.Errorf("instantiate: %s", firstLine(err.Error()))
 	}
-	in := &instance{
-		mod: mod, mem: mod.Memory(),
-		fnInit:      mod.ExportedFunction("_initialize"),
-		fnVersion:   mod.ExportedFunction(abi.ExportVersion),
-		fnAlloc:     mod.ExportedFunction(abi.ExportAlloc),
-		fnManifest:  mod.ExportedFunction(abi.ExportManifest),
-		fnConfigure: mod.ExportedFunction(abi.ExportConfigure),
-		fnSend:      mod.ExportedFunction(abi.ExportSend),
-		fnResponse:  mod.ExportedFunction(abi.ExportResponse),
-	}
+	in.mod, in.mem = mod, mod.Memory()
+	in.fnInit = mod.ExportedFunction("_initialize")
+	in.fnVersion = mod.ExportedFunction(abi.ExportVersion)
+	in.fnAlloc = mod.ExportedFunction(abi.ExportAlloc)
+	in.fnManifest = mod.ExportedFunction(abi.ExportManifest)
+	in.fnConfigure = mod.ExportedFunction(abi.ExportConfigure)
+	in.fnSend = mod.ExportedFunction(abi.ExportSend)
+	in.fnResponse = mod.ExportedFunction(abi.ExportResponse)
+	instances.Store(mod, in)
 	if m.mode == limitInterrupt {
 		g, err := interrupt.Flag(mod)
 		if err != nil {
+			instances.Delete(mod)
 			_ = mod.Close(ctx)
 			return nil, err
 		}
@@ -314,6 +320,7 @@ func (in *instance) close(ctx context.Context) {
 	if in.watch != nil {
 		in.watch.stop()
 	}
+	instances.Delete(in.mod)
 	_ = in.mod.Close(ctx)
 }
 
@@ -427,8 +434,7 @@ func (m *module) scrub(s string) string {
 
 // configure hands an instance its settings.
 func (m *module) configure(ctx context.Context, in *instance) error {
-	cctx := context.WithValue(ctx, pluginKey{}, m.name)
-	out, err := m.invoke(cctx, in, in.fnConfigure, m.config, true)
+	out, err := m.invoke(ctx, in, in.fnConfigure, m.config, true)
 	if err != nil {
 		return fmt.Errorf("plugin %s failed to configure: %w", m.name, err)
 	}

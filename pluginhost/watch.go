@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/chelseru/chelseru/pluginhost/builtin"
 )
 
 // watcher tracks the *.wasm files of PluginsDir. Open runs the first scan;
@@ -66,7 +68,7 @@ func (w *watcher) list() ([]string, error) {
 }
 
 // readFile reads a module file with the size cap, with its stat.
-func readFile(path string) ([]byte, os.FileInfo, error) {
+func readFile(path string, limit int) ([]byte, os.FileInfo, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
@@ -76,10 +78,10 @@ func readFile(path string) ([]byte, os.FileInfo, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if st.Size() > MaxModuleBytes {
-		return nil, st, fmt.Errorf("file is %d bytes, over the %d-byte limit", st.Size(), MaxModuleBytes)
+	if st.Size() > int64(limit) {
+		return nil, st, fmt.Errorf("file is %d bytes, over the %d-byte limit (SMS.PLUGIN_MAX_MODULE_BYTES)", st.Size(), limit)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxModuleBytes+1))
+	b, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
 	return b, st, err
 }
 
@@ -93,8 +95,16 @@ func (w *watcher) scan(ctx context.Context, h *Host) (*module, string, error) {
 	}
 	var found *module
 	var broken []string
+	named := w.selectedFile(paths, h.cfg.Service)
 	for _, p := range paths {
-		wasm, st, err := readFile(p)
+		if err := ctx.Err(); err != nil {
+			// Start-up was interrupted (SIGTERM): stop between files.
+			return nil, "", fmt.Errorf("PLUGINS_DIR %s: loading interrupted: %w", w.dir, context.Cause(ctx))
+		}
+		if w.unselected(h, p, named) {
+			continue
+		}
+		wasm, st, err := readFile(p, h.cfg.MaxModuleBytes)
 		if err != nil {
 			h.log.Warn("plugin file cannot be read", slog.String("file", p), slog.String("error", err.Error()))
 			broken = append(broken, filepath.Base(p)+": "+err.Error())
@@ -102,6 +112,10 @@ func (w *watcher) scan(ctx context.Context, h *Host) (*module, string, error) {
 		}
 		fs := fileState{size: st.Size(), mtime: st.ModTime(), sha: shaHex(wasm)}
 		m, err := h.load(ctx, wasm, p)
+		if err != nil && p == named {
+			// The file the config selects by name: its failure is the error.
+			return nil, "", fmt.Errorf("plugin %s: %w", p, err)
+		}
 		if err != nil {
 			w.files[p] = fs
 			h.log.Warn("plugin file is not a valid plugin; ignored", slog.String("file", p), slog.String("error", err.Error()))
@@ -111,6 +125,9 @@ func (w *watcher) scan(ctx context.Context, h *Host) (*module, string, error) {
 		fs.name = m.name
 		w.files[p] = fs
 		switch {
+		case m.name != h.cfg.Service && p == named:
+			m.discard(ctx)
+			return nil, "", fmt.Errorf("plugin %s declares the name %s, not SMS_SERVICE %s", p, m.name, h.cfg.Service)
 		case m.name != h.cfg.Service:
 			m.discard(ctx)
 		case found != nil:
@@ -172,6 +189,7 @@ func (w *watcher) poll(h *Host) {
 		return
 	}
 	seen := make(map[string]bool, len(paths))
+	named := w.selectedFile(paths, h.cfg.Service)
 	for _, p := range paths {
 		seen[p] = true
 		st, err := os.Stat(p)
@@ -182,7 +200,10 @@ func (w *watcher) poll(h *Host) {
 		if known && old.size == st.Size() && old.mtime.Equal(st.ModTime()) {
 			continue
 		}
-		wasm, st, err := readFile(p)
+		if w.unselected(h, p, named) {
+			continue
+		}
+		wasm, st, err := readFile(p, h.cfg.MaxModuleBytes)
 		if err != nil {
 			continue // being replaced; next poll
 		}
@@ -200,7 +221,7 @@ func (w *watcher) poll(h *Host) {
 		m, err := h.load(ctx, wasm, p)
 		if err != nil {
 			level := slog.LevelWarn
-			if old.name == h.cfg.Service {
+			if old.name == h.cfg.Service || p == named {
 				level = slog.LevelError
 				h.stats.reloadFailures.Add(1)
 			}
@@ -236,4 +257,41 @@ func (w *watcher) poll(h *Host) {
 			}
 		}
 	}
+}
+
+// selectedFile returns the file of paths named after the service
+// (<service in lower case>.wasm, as the built-ins are named), or "".
+func (w *watcher) selectedFile(paths []string, service string) string {
+	want := strings.ToLower(service) + ".wasm"
+	for _, p := range paths {
+		if filepath.Base(p) == want {
+			return p
+		}
+	}
+	return ""
+}
+
+// unselected reports whether the file p is left alone: a file the config
+// does not select costs a stat and nothing more (it is neither read nor
+// compiled). The service's module is the file named after it (named); when
+// there is none and the service is not a built-in, every file is a
+// candidate, loaded in turn to read its manifest name (the slower way,
+// kept for plugins whose file is named otherwise).
+func (w *watcher) unselected(h *Host, p, named string) bool {
+	switch {
+	case p == named:
+		return false
+	case named == "" && !slices.Contains(builtin.Names, h.cfg.Service):
+		return false
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return true
+	}
+	if _, known := w.files[p]; !known {
+		h.log.Debug("plugin file not selected by the config; not loaded", slog.String("file", p),
+			slog.String("service", h.cfg.Service), slog.String("selected_file", strings.ToLower(h.cfg.Service)+".wasm"))
+	}
+	w.files[p] = fileState{size: st.Size(), mtime: st.ModTime()}
+	return true
 }

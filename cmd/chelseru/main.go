@@ -5,7 +5,7 @@
 //
 //	chelseru serve [--config FILE]
 //	chelseru config check --config FILE
-//	chelseru plugin check FILE.wasm
+//	chelseru plugin check [--set KEY=VALUE]... [--config FILE] FILE.wasm
 //	chelseru backup --config FILE --out FILE
 //	chelseru restore --config FILE --in FILE [--allow-new-keys]
 //	chelseru verify (--config FILE | --data-dir DIR | --in BACKUPFILE)

@@ -27,6 +27,10 @@ import (
 // shutdownGrace bounds how long in-flight requests may take after SIGTERM.
 const shutdownGrace = 15 * time.Second
 
+// pluginStopMargin: plugin calls still running this long before the grace
+// ends are stopped (pluginhost.Host.StopCalls).
+const pluginStopMargin = 3 * time.Second
+
 // File names inside DATA_DIR.
 const (
 	dbDirName  = "db"      // the Badger database
@@ -46,6 +50,7 @@ func cmdServe(args []string, stderr io.Writer) error {
 	}
 	log := newLogger(cfg.Log, stderr)
 	tuneGC()
+	tuneMemory(memoryLimit(cfg.SMS.EffectivePoolSize(), int64(cfg.SMS.PluginMemoryLimitMB)<<20))
 	if stopProfile, err := startCPUProfile(os.Getenv(envCPUProfile)); err != nil {
 		return err
 	} else {
@@ -73,7 +78,12 @@ func cmdServe(args []string, stderr io.Writer) error {
 	case <-ctx.Done():
 		log.Info("shutting down: finishing in-flight requests")
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		// Requests still inside a plugin call near the end of the grace
+		// are ended (502), so that they are answered and the process
+		// exits within the grace whatever a plugin does.
+		stopCalls := time.AfterFunc(shutdownGrace-pluginStopMargin, app.plugins.StopCalls)
 		err = app.http.Shutdown(sctx)
+		stopCalls.Stop()
 		cancel()
 		if err == nil {
 			err = <-served
@@ -150,6 +160,8 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 		MemoryLimitPages: cfg.SMS.PluginMemoryLimitPages(),
 		PoolSize:         cfg.SMS.EffectivePoolSize(),
 		MaxResponseBytes: cfg.SMS.PluginMaxResponseBytes,
+		MaxModuleBytes:   cfg.SMS.PluginMaxModuleBytes,
+		Interrupt:        cfg.SMS.PluginInterrupt,
 		Logger:           log.With("component", "plugins"),
 	})
 	if err != nil {

@@ -131,11 +131,12 @@ func instrument(module []byte) ([]byte, error) {
 			}
 		}
 	}
-	if uint64(imports.globals)+uint64(definedGlobals)+2 > math.MaxUint32 {
+	if uint64(imports.globals)+uint64(definedGlobals)+3 > math.MaxUint32 {
 		return nil, fmt.Errorf("%w: too many globals", ErrMalformed)
 	}
 	flagIndex := imports.globals + definedGlobals
 	countdownIndex := flagIndex + 1
+	depthIndex := flagIndex + 2
 
 	// Replacement bodies, by section id, for the sections Instrument adds or edits.
 	replace := map[byte][]byte{}
@@ -146,12 +147,14 @@ func instrument(module []byte) ([]byte, error) {
 	}
 
 	// The flag, initialised by `i32.const 0; end`, and the countdown, by `i32.const CheckInterval`.
-	globalBody := appendU32(nil, definedGlobals+2)
+	globalBody := appendU32(nil, definedGlobals+3)
 	globalBody = append(globalBody, globalEntries...)
 	globalBody = append(globalBody, i32Type, mutable, opI32Const, 0x00, opEnd)
 	globalBody = append(globalBody, i32Type, mutable, opI32Const)
 	globalBody = appendS32(globalBody, CheckInterval)
 	globalBody = append(globalBody, opEnd)
+	// The call depth, initially 0.
+	globalBody = append(globalBody, i32Type, mutable, opI32Const, 0x00, opEnd)
 	replace[secGlobal] = globalBody
 
 	exportBody := appendU32(nil, exportCount+1)
@@ -163,6 +166,7 @@ func instrument(module []byte) ([]byte, error) {
 	replace[secExport] = exportBody
 
 	check := checkSequence(flagIndex, countdownIndex)
+	dc := depthSequences(depthIndex)
 
 	out := make([]byte, 0, len(module)+len(module)/4+64)
 	out = append(out, header...)
@@ -187,7 +191,7 @@ func instrument(module []byte) ([]byte, error) {
 		if b, ok := replace[s.id]; ok {
 			body = b
 		} else if s.id == secCode {
-			if body, err = rewriteCode(s.body, check); err != nil {
+			if body, err = rewriteCode(s.body, check, dc); err != nil {
 				return nil, fmt.Errorf("code section: %w", err)
 			}
 		}
@@ -212,6 +216,8 @@ const (
 	opI32Const = 0x41
 	opI32Eqz   = 0x45
 	opI32Sub   = 0x6B
+	opI32Add   = 0x6A
+	opI32GtU   = 0x4B
 	opMemGrow  = 0x40
 )
 
@@ -281,4 +287,34 @@ func appendSection(dst []byte, id byte, body []byte) ([]byte, error) {
 	dst = append(dst, id)
 	dst = appendU32(dst, uint32(len(body)))
 	return append(dst, body...), nil
+}
+
+// MaxCallDepth bounds the nesting of calls in one call into an instrumented module. wazero grows a
+// call's stack by doubling up to ~400 MB (its callStackCeiling, not configurable), and unbounded
+// recursion cost ~160 MB of host memory per call; at this depth a frame-heavy guest uses a few MiB.
+// Go's wasm port nests a wasm call per Go call, and ordinary plugins stay in the low hundreds.
+const MaxCallDepth = 10000
+
+// depthCode is the code wrapped around every call: pre counts the call and traps with
+// `unreachable` past MaxCallDepth, post uncounts it when it returns. A trap leaves the count
+// raised, but a trapped instance is discarded anyway.
+type depthCode struct{ pre, post []byte }
+
+// depthSequences encodes the depth counting for the global depth. Both sequences are stack-neutral,
+// so they are valid around a call whatever its arguments and results.
+func depthSequences(depth uint32) *depthCode {
+	pre := []byte{opGlobalGet}
+	pre = appendU32(pre, depth)
+	pre = append(pre, opI32Const, 0x01, opI32Add, opGlobal)
+	pre = appendU32(pre, depth)
+	pre = append(pre, opGlobalGet)
+	pre = appendU32(pre, depth)
+	pre = append(pre, opI32Const)
+	pre = appendS32(pre, MaxCallDepth)
+	pre = append(pre, opI32GtU, opIf, blockEmpty, opUnreachable, opEnd)
+	post := []byte{opGlobalGet}
+	post = appendU32(post, depth)
+	post = append(post, opI32Const, 0x01, opI32Sub, opGlobal)
+	post = appendU32(post, depth)
+	return &depthCode{pre: pre, post: post}
 }

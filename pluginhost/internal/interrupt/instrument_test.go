@@ -151,7 +151,8 @@ func TestInstrumentExactBytes(t *testing.T) {
 		sec(1, vec(functype(nil, nil))),
 		sec(3, vec(leb(0))),
 		sec(5, vec([]byte{0x00, 0x00})),
-		sec(6, vec([]byte{i32, 0x01, 0x41, 0x00, 0x0B}, []byte{i32, 0x01, 0x41, 0x80, 0x80, 0x01, 0x0B})),
+		// The flag, the countdown and the call depth.
+		sec(6, vec([]byte{i32, 0x01, 0x41, 0x00, 0x0B}, []byte{i32, 0x01, 0x41, 0x80, 0x80, 0x01, 0x0B}, []byte{i32, 0x01, 0x41, 0x00, 0x0B})),
 		sec(7, vec(export("spin", kindFunc, 0), export(GlobalName, kindGlobal, 0))),
 		// No check at the entry: the function makes no call outside its loop.
 		sec(10, vec(fn(noLocals, cat([]byte{0x03, 0x40}, check, []byte{0x0C, 0x00, 0x0B, 0x0B})...))),

@@ -124,7 +124,7 @@ func readExports(body []byte) (uint32, []byte, error) {
 
 // rewriteCode re-encodes the code section with check inserted after every loop instruction,
 // recomputing every body size.
-func rewriteCode(body []byte, check []byte) ([]byte, error) {
+func rewriteCode(body []byte, check []byte, dc *depthCode) ([]byte, error) {
 	r := reader{b: body}
 	n, err := vecLen(&r)
 	if err != nil {
@@ -145,7 +145,7 @@ func rewriteCode(body []byte, check []byte) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("function body %d: %w", i, err)
 		}
-		fn, err = rewriteFunction(fn[:0], code, check)
+		fn, err = rewriteFunction(fn[:0], code, check, dc)
 		if err != nil {
 			return nil, fmt.Errorf("function body %d: %w", i, err)
 		}
@@ -163,7 +163,7 @@ func rewriteCode(body []byte, check []byte) ([]byte, error) {
 
 // rewriteFunction copies the local declarations of one function body, inserts check at the entry
 // when the body calls outside its loops (callsOutsideLoops), and rewrites the expression.
-func rewriteFunction(dst, code, check []byte) ([]byte, error) {
+func rewriteFunction(dst, code, check []byte, dc *depthCode) ([]byte, error) {
 	r := reader{b: code}
 	groups, err := vecLen(&r)
 	if err != nil {
@@ -194,7 +194,7 @@ func rewriteFunction(dst, code, check []byte) ([]byte, error) {
 	if entry {
 		dst = append(dst, check...)
 	}
-	dst, _, err = rewriteBody(dst, code[r.pos:], check)
+	dst, _, err = rewriteBodyDepth(dst, code[r.pos:], check, dc)
 	return dst, err
 }
 

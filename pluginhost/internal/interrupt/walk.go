@@ -55,6 +55,13 @@ var unsupportedOpcode = map[byte]string{
 // final `end`), appends it to dst with check inserted after every `loop` instruction and its block
 // type, and returns the extended dst and the number of loops found. Immediates are copied verbatim.
 func rewriteBody(dst, expr, check []byte) ([]byte, int, error) {
+	return rewriteBodyDepth(dst, expr, check, nil)
+}
+
+// rewriteBodyDepth is rewriteBody that also, when dc is not nil, wraps every call and
+// call_indirect in dc.pre and dc.post, which count the call depth (return_call and
+// return_call_indirect replace the caller's frame and keep its count).
+func rewriteBodyDepth(dst, expr, check []byte, dc *depthCode) ([]byte, int, error) {
 	r := reader{b: expr}
 	depth := 0 // open blocks, not counting the function body itself
 	loops := 0
@@ -89,7 +96,14 @@ func rewriteBody(dst, expr, check []byte) ([]byte, int, error) {
 		if depth > maxBlockDepth {
 			return nil, 0, fmt.Errorf("%w: blocks nested deeper than %d", ErrUnsupported, maxBlockDepth)
 		}
+		isCall := dc != nil && (op == opCall || op == opCallIndirect)
+		if isCall {
+			dst = append(dst, dc.pre...)
+		}
 		dst = append(dst, expr[start:r.pos]...)
+		if isCall {
+			dst = append(dst, dc.post...)
+		}
 		if insert {
 			dst = append(dst, check...)
 			loops++

@@ -2,14 +2,20 @@
 
 // Command testplug is the well-behaved plugin of the pluginhost tests,
 // steered by the message text: "ok", "settings", "log", "logflood", "http",
-// "steps:N", "host:NAME".
+// "steps:N", "host:NAME", "stdout" (writes to stdout and stderr), "entropy"
+// (logs WASI random bytes and the wall clock).
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/chelseru/chelseru/sdk"
 	"github.com/chelseru/chelseru/sdk/abi"
@@ -64,6 +70,15 @@ func (p *plug) Send(m abi.Message) abi.Action {
 		for i := 0; i < 100; i++ {
 			sdk.Log(abi.LogInfo, "flood "+strconv.Itoa(i))
 		}
+	case m.Text == "stdout":
+		fmt.Fprintln(os.Stderr, "to stderr")
+		for i := 0; i < 200; i++ {
+			fmt.Println("to stdout", i)
+		}
+	case m.Text == "entropy":
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		sdk.Log(abi.LogInfo, "random="+hex.EncodeToString(b[:])+" unix_ms="+strconv.FormatInt(time.Now().UnixMilli(), 10))
 	case m.Text == "http":
 		return abi.Action{Request: p.request("1/1"), State: "1/1"}
 	case strings.HasPrefix(m.Text, "steps:"):
