@@ -314,12 +314,22 @@ func Update(c *Case, o Outcome) error {
 		}
 		got := o.Received[i]
 		q := abi.Request{Method: got.Method, URL: o.base.Scheme + "://" + o.base.Host + got.RequestURI, Body: got.Body}
-		names := make([]string, 0, len(got.Header))
-		for name := range got.Header {
-			names = append(names, name)
+		// The headers the case recorded keep their order (a native run
+		// compares it); the others follow, sorted.
+		var names, rest []string
+		for _, hd := range c.Exchanges[i].Request.Headers {
+			name := http.CanonicalHeaderKey(hd.Name)
+			if _, ok := got.Header[name]; ok && !slices.Contains(names, name) {
+				names = append(names, name)
+			}
 		}
-		slices.Sort(names)
-		for _, name := range names {
+		for name := range got.Header {
+			if !slices.Contains(names, name) {
+				rest = append(rest, name)
+			}
+		}
+		slices.Sort(rest)
+		for _, name := range append(names, rest...) {
 			if hostHeaders[name] || (name == "User-Agent" && got.Header.Get(name) == "chelseru") {
 				continue
 			}
