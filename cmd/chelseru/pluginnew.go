@@ -191,8 +191,9 @@ in the chelseru repository.
   provider's real answers there, then "go test ./... -update" rewrites the
   requests and results from what the plugin does (review the diff).
 
-Install: copy {{LOWER}}.wasm into the server's PLUGINS_DIR and set
-SMS_SERVICE={{NAME}}, {{NAME}}_API_KEY and (if not the default) {{NAME}}_BASE_URL.
+Install: copy {{LOWER}}.wasm into the server's SERVER.PLUGINS_DIR and set
+SMS.SMS_SERVICE: {{NAME}} and, under SMS.SETTINGS, {{NAME}}_API_KEY (and
+{{NAME}}_BASE_URL if not the default).
 `,
 
 	"plugin.go": `// Package {{PKG}} is the {{NAME}} SMS provider plugin for chelseru. It
