@@ -133,3 +133,34 @@ func TestPluginTestUsage(t *testing.T) {
 	}
 	oneLine(t, errs)
 }
+
+// TestPluginTestShowsPanic: a Go plugin that panics fails its case in
+// "plugin test" with the panic's text and place, not "wasm error:
+// unreachable"; the same module built without -buildmode=c-shared is
+// refused by "plugin check" with the hint naming the flag.
+func TestPluginTestShowsPanic(t *testing.T) {
+	dir := t.TempDir()
+	src, err := filepath.Abs(filepath.Join("..", "..", "pluginhost", "testdata", "hostile", "panic"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wasip1 := []string{"GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0"}
+	goIn(t, src, wasip1, "build", "-buildmode=c-shared", "-o", filepath.Join(dir, "panic.wasm"), ".")
+	goIn(t, src, wasip1, "build", "-o", filepath.Join(dir, "command.wasm"), ".")
+	cases := filepath.Join(dir, "cases")
+	if err := os.Mkdir(cases, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cases, "boom.case", "=== message\n{\"to\":\"09123456789\",\"text\":\"boom\"}\n=== result\n{\"ok\":true,\"message_id\":\"fine\"}\n")
+	code, out, errs := chelseru(t, dir, "plugin", "test", "panic.wasm", "cases")
+	if code != 1 || !strings.Contains(out, "FAIL boom") ||
+		!strings.Contains(out, "(plugin_panic): panic: hostile plugin panics on purpose (at main.plug.Send ") {
+		t.Fatalf("plugin test of a panicking plugin: exit %d\n%s%s", code, out, errs)
+	}
+	t.Logf("%s", out)
+	code, _, errs = chelseru(t, dir, "plugin", "check", "command.wasm")
+	if code != 1 || !strings.Contains(errs, "-buildmode=c-shared") {
+		t.Fatalf("plugin check of a command module: exit %d, %s", code, errs)
+	}
+	oneLine(t, errs)
+}
