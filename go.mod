@@ -3,6 +3,7 @@ module github.com/chelseru/chelseru
 go 1.26.8
 
 require (
+	github.com/chelseru/chelseru/sdk v0.0.0-00010101000000-000000000000
 	github.com/dgraph-io/badger/v4 v4.9.6
 	github.com/dgraph-io/ristretto/v2 v2.2.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
@@ -36,3 +37,5 @@ require (
 	golang.org/x/sys v0.50.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
+
+replace github.com/chelseru/chelseru/sdk => ./sdk

@@ -409,6 +409,8 @@ func validateAction(a *abi.Action) error {
 		switch r.Class {
 		case abi.ClassBadCredentials, abi.ClassBadRequest, abi.ClassOutOfCredit,
 			abi.ClassRateLimited, abi.ClassTemporary, abi.ClassPermanent:
+		case abi.ClassPlugin:
+			return guestFailure(r)
 		default:
 			return &pluginError{msg: fmt.Sprintf("plugin result has unknown error class %q", truncate(r.Class, 32))}
 		}

@@ -27,7 +27,8 @@ func TestHostileSend(t *testing.T) {
 		// A generous call limit, so that the memory cap, not the clock, stops it
 		// (0.5-2 s alone; over 5 s once under `make test` on two shared cores).
 		{module: "alloc", service: "HOSTILE_ALLOC", callTimeout: 30 * time.Second, want: "trapped"},
-		{module: "panic", service: "HOSTILE_PANIC", want: "trapped"},
+		// The Go SDK recovers the panic and reports it with its text and place.
+		{module: "panic", service: "HOSTILE_PANIC", want: "(plugin_panic): panic: hostile plugin panics on purpose (at main.plug.Send "},
 		// Enough memory to build the 5 MiB output, which the host refuses.
 		{module: "huge", service: "HOSTILE_HUGE", pages: 2048, callTimeout: 5 * time.Second, want: "over the 4194304-byte limit"},
 		{module: "badhost", service: "HOSTILE_BADHOST", want: "evil.example.net:443 refused"},
@@ -85,6 +86,8 @@ func TestHostileLoad(t *testing.T) {
 		{"wrongabi", nil, "ABI version 2"},
 		{"notwasm", notWasm, "not a WebAssembly module"},
 		{"exportnothing", exportNothing, "exports no functions"},
+		// Built without -buildmode=c-shared: a WASI command, refused with the hint.
+		{"command", nil, "build it as a reactor (Go: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -34,6 +34,8 @@ var sources = map[string][]string{
 	"huge":      {"./testdata/hostile/huge"},
 	"badhost":   {"./testdata/hostile/badhost"},
 	"wrongabi":  {"./testdata/hostile/wrongabi"},
+	// A plugin built as a WASI command (the later -buildmode wins).
+	"command": {"./testdata/testplug", "-buildmode=exe"},
 }
 
 // providerSources are built when the providers' packages exist.

@@ -232,6 +232,9 @@ func checkModule(c wazero.CompiledModule, mode limitMode) error {
 	if len(exports) == 0 {
 		return errors.New("module exports no functions: not a chelseru plugin")
 	}
+	if err := checkReactor(exports); err != nil {
+		return err
+	}
 	for _, want := range requiredExports {
 		def, ok := exports[want.name]
 		if !ok {

@@ -3,6 +3,7 @@
 package sdk
 
 import (
+	"errors"
 	"runtime"
 	"runtime/debug"
 	"unsafe"
@@ -130,7 +131,7 @@ func exportConfigure(ptr, n uint32) uint64 {
 	var res abi.ConfigureResult
 	if err := abi.DecodeConfigure(input(ptr, n), &c); err != nil {
 		res.Error = "configure input: " + err.Error()
-	} else if err := plugin().Configure(c.Settings); err != nil {
+	} else if err := configure(c.Settings); err != nil {
 		res.Error = err.Error()
 	}
 	return output(abi.AppendConfigureResult(outBuf[:0], &res))
@@ -141,7 +142,7 @@ func exportSend(ptr, n uint32) uint64 {
 	if err := abi.DecodeMessageView(input(ptr, n), &msgIn); err != nil {
 		panic("sdk: send input: " + err.Error())
 	}
-	a := plugin().Send(msgIn)
+	a := send(msgIn)
 	defer done()
 	return output(actions.Append(outBuf[:0], &a))
 }
@@ -151,9 +152,39 @@ func exportResponse(ptr, n uint32) uint64 {
 	if err := abi.DecodeResponseView(input(ptr, n), &respIn); err != nil {
 		panic("sdk: response input: " + err.Error())
 	}
-	a := plugin().Response(respIn)
+	a := response(respIn)
 	defer done()
 	return output(actions.Append(outBuf[:0], &a))
+}
+
+// configure, send and response call the plugin, turning a panic in its
+// code into an error (configure) or a ClassPlugin Result that keeps the
+// panic's text (see panicAction).
+func configure(settings map[string]string) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = errors.New("plugin " + panicText(v))
+		}
+	}()
+	return plugin().Configure(settings)
+}
+
+func send(m abi.Message) (a abi.Action) {
+	defer func() {
+		if v := recover(); v != nil {
+			a = panicAction(v)
+		}
+	}()
+	return plugin().Send(m)
+}
+
+func response(r abi.Response) (a abi.Action) {
+	defer func() {
+		if v := recover(); v != nil {
+			a = panicAction(v)
+		}
+	}()
+	return plugin().Response(r)
 }
 
 //go:wasmimport chelseru log

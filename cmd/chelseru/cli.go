@@ -21,6 +21,8 @@ const usage = `usage:
   chelseru serve [--config FILE]
   chelseru config check --config FILE
   chelseru plugin check [--set KEY=VALUE]... [--config FILE] FILE.wasm
+  chelseru plugin new [-dir DIR] [-module PATH] [-sdk SDKDIR] NAME
+  chelseru plugin test [-update] [-v] FILE.wasm CASES_DIR
   chelseru backup --config FILE --out FILE
   chelseru restore --config FILE --in FILE [--allow-new-keys]
   chelseru verify (--config FILE | --data-dir DIR | --in BACKUPFILE)
@@ -45,6 +47,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdConfigCheck(rest[1:], stdout)
 	case cmd == "plugin" && len(rest) > 0 && rest[0] == "check":
 		err = cmdPluginCheck(rest[1:], stdout)
+	case cmd == "plugin" && len(rest) > 0 && rest[0] == "new":
+		err = cmdPluginNew(rest[1:], stdout)
+	case cmd == "plugin" && len(rest) > 0 && rest[0] == "test":
+		err = cmdPluginTest(rest[1:], stdout, stderr)
 	case cmd == "backup":
 		err = cmdBackup(rest, stdout)
 	case cmd == "restore":

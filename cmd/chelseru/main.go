@@ -6,6 +6,8 @@
 //	chelseru serve [--config FILE]
 //	chelseru config check --config FILE
 //	chelseru plugin check [--set KEY=VALUE]... [--config FILE] FILE.wasm
+//	chelseru plugin new [-dir DIR] [-module PATH] [-sdk SDKDIR] NAME
+//	chelseru plugin test [-update] [-v] FILE.wasm CASES_DIR
 //	chelseru backup --config FILE --out FILE
 //	chelseru restore --config FILE --in FILE [--allow-new-keys]
 //	chelseru verify (--config FILE | --data-dir DIR | --in BACKUPFILE)

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/chelseru/chelseru/pluginhost"
-	"github.com/chelseru/chelseru/sdk/plugintest"
+	"github.com/chelseru/chelseru/pluginhost/plugintest"
 )
 
 // buildC compiles echo.c to a wasm32-wasi reactor, or skips the test with a

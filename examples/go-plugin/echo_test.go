@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	echo "github.com/chelseru/chelseru/examples/go-plugin"
-	"github.com/chelseru/chelseru/sdk/plugintest"
+	"github.com/chelseru/chelseru/pluginhost/plugintest"
 )
 
 // TestGolden runs the recorded exchanges in testdata natively and through

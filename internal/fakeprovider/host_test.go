@@ -13,7 +13,7 @@ import (
 
 	"github.com/chelseru/chelseru"
 	"github.com/chelseru/chelseru/pluginhost"
-	"github.com/chelseru/chelseru/sdk/plugintest"
+	"github.com/chelseru/chelseru/pluginhost/plugintest"
 )
 
 // TestThroughHost sends through the real host with each provider's compiled

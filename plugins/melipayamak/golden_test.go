@@ -5,8 +5,8 @@ package melipayamak_test
 import (
 	"testing"
 
+	"github.com/chelseru/chelseru/pluginhost/plugintest"
 	"github.com/chelseru/chelseru/plugins/melipayamak"
-	"github.com/chelseru/chelseru/sdk/plugintest"
 )
 
 // The tests in this file run the plugin through the real host; the others

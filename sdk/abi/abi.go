@@ -154,6 +154,17 @@ const (
 	ClassPermanent      = "permanent"
 )
 
+// ClassPlugin is the class of a Result by which a plugin reports a failure
+// of its own code, not of the provider: the Go SDK returns it when the
+// plugin panics, with Code CodePanic and the panic's text (and where it
+// happened) in Text. The host logs the text at warn level and answers the
+// send as a plugin failure (class "plugin", code "plugin_error", 502): the
+// text never reaches a client.
+const ClassPlugin = "plugin"
+
+// CodePanic is the Code of a ClassPlugin Result made from a panic.
+const CodePanic = "plugin_panic"
+
 // Result is the end of a send.
 type Result struct {
 	OK        bool   `json:"ok"`

@@ -1,8 +1,12 @@
 // Package plugintest helps provider authors test an SMS plugin against
-// recorded provider exchanges, both natively (the plugin's Go logic called
-// directly, through the same ABI encoding the host uses) and through the real
-// host (the compiled .wasm run by pluginhost, its requests answered by an
-// httptest server that replays the recorded responses).
+// recorded provider exchanges natively: the plugin's Go logic is called
+// directly, through the same ABI encoding the host uses, so the tests need
+// nothing outside the standard library. The other half, running the
+// compiled .wasm through the real host with an httptest server replaying the
+// recorded responses, lives with the server (the package
+// github.com/chelseru/chelseru/pluginhost/plugintest, and the command
+// "chelseru plugin test FILE.wasm CASES_DIR" for a plugin in any language).
+// The .case format is documented in docs/writing-a-provider.md.
 //
 // A golden case is a text file, Caddy-style: a few sections, each opened by
 // a line "=== name":

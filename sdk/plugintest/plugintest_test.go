@@ -1,9 +1,12 @@
 package plugintest_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/chelseru/chelseru/sdk"
 	"github.com/chelseru/chelseru/sdk/abi"
 	"github.com/chelseru/chelseru/sdk/plugintest"
 )
@@ -143,5 +146,32 @@ func TestRunNative(t *testing.T) {
 	}
 	if d := plugintest.Diff(c, tr); len(d) != 2 {
 		t.Errorf("diff of a plugin that made no request: %v", d)
+	}
+}
+
+// TestGoldenAlso runs Golden over a folder of two cases: both pass natively
+// and each extra check runs once per case, in the case's subtest.
+func TestGoldenAlso(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"a", "b"} {
+		c := &plugintest.Case{
+			Name:      name,
+			Message:   abi.Message{To: "09123456789", Text: name},
+			Exchanges: []plugintest.Exchange{{Request: abi.Request{Method: "POST", URL: "https://x.example/1"}, Response: abi.Response{Status: 200, Body: name}}},
+			Result:    abi.Result{OK: true, MessageID: "s" + name},
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".case"), c.Format(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var seen []string
+	plugintest.Golden(t, dir, func() sdk.Plugin { return &fake{steps: 1} }, func(t *testing.T, c *plugintest.Case) {
+		if !strings.HasSuffix(t.Name(), "/"+c.Name) {
+			t.Errorf("extra check of %s ran in %s", c.Name, t.Name())
+		}
+		seen = append(seen, c.Name)
+	})
+	if strings.Join(seen, ",") != "a,b" {
+		t.Errorf("extra checks ran for %v, want a and b", seen)
 	}
 }

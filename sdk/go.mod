@@ -1,0 +1,3 @@
+module github.com/chelseru/chelseru/sdk
+
+go 1.24
