@@ -107,8 +107,9 @@ const maxLogLinesPerSend = 32
 
 // callLog is the log state of one send.
 type callLog struct {
-	name  string
-	lines atomic.Int32
+	name    string
+	lines   atomic.Int32
+	secrets []string // the plugin's secret values, scrubbed from its lines (scrub.go)
 }
 
 // hostLog implements chelseru.log(level, ptr, len).
@@ -135,6 +136,9 @@ func (e *engines) hostLog(ctx context.Context, mod api.Module, stack []uint64) {
 		case n > maxLogLinesPerSend:
 			return
 		}
+	}
+	if sec := logSecrets(ctx); len(sec) > 0 {
+		b = []byte(scrubLine(sec, string(b), truncated))
 	}
 	msg := sanitizeLine(b)
 	if truncated {

@@ -24,7 +24,8 @@ func BenchmarkProviderRoundTrip(b *testing.B) {
 	url := srv.URL() + "/v1/" + fakeprovider.KavenegarAPIKey + "/verify/lookup.json"
 	const form = "receptor=09123456789&token=4821&template=100"
 
-	tr := newTransport()
+	cfg := Config{Service: "KAVENEGAR_COM", Settings: map[string]string{"KAVENEGAR_COM_BASE_URL": srv.URL()}}
+	tr := newTransport(newGuard(operatorEgressOf(&cfg), nil), DefaultIdleConnTimeout)
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	viaNetHTTP := func() error {

@@ -23,12 +23,14 @@ type watcher struct {
 	stopc   chan struct{}
 	done    chan struct{}
 	started bool
+	refused string // the last error of the folder check, logged once
 }
 
 // fileState is what the watcher last saw of one file.
 type fileState struct {
 	size  int64
 	mtime time.Time
+	mode  os.FileMode // a chmod go-w makes a refused file worth another look
 	sha   string
 	name  string // manifest name; "" when the file did not load
 }
@@ -79,6 +81,9 @@ func readFile(path string) ([]byte, os.FileInfo, error) {
 	if st.Size() > MaxModuleBytes {
 		return nil, st, fmt.Errorf("file is %d bytes, over the %d-byte limit", st.Size(), MaxModuleBytes)
 	}
+	if err := checkMode("module "+path, path, st.Mode()); err != nil {
+		return nil, st, err
+	}
 	b, err := io.ReadAll(io.LimitReader(f, MaxModuleBytes+1))
 	return b, st, err
 }
@@ -87,6 +92,11 @@ func readFile(path string) ([]byte, os.FileInfo, error) {
 // that declares the service (first in name order), loaded and not yet
 // prepared, and a note on files that failed to load, for Open's error.
 func (w *watcher) scan(ctx context.Context, h *Host) (*module, string, error) {
+	if err := checkDirMode(w.dir); err != nil {
+		w.refused = err.Error()
+		h.log.Error("PLUGINS_DIR refused; only the built-in plugins are used", slog.String("error", err.Error()))
+		return nil, err.Error(), nil
+	}
 	paths, err := w.list()
 	if err != nil {
 		return nil, "", fmt.Errorf("PLUGINS_DIR %s: %w", w.dir, err)
@@ -96,11 +106,14 @@ func (w *watcher) scan(ctx context.Context, h *Host) (*module, string, error) {
 	for _, p := range paths {
 		wasm, st, err := readFile(p)
 		if err != nil {
+			if st != nil {
+				w.files[p] = fileState{size: st.Size(), mtime: st.ModTime(), mode: st.Mode()}
+			}
 			h.log.Warn("plugin file cannot be read", slog.String("file", p), slog.String("error", err.Error()))
 			broken = append(broken, filepath.Base(p)+": "+err.Error())
 			continue
 		}
-		fs := fileState{size: st.Size(), mtime: st.ModTime(), sha: shaHex(wasm)}
+		fs := fileState{size: st.Size(), mtime: st.ModTime(), mode: st.Mode(), sha: shaHex(wasm)}
 		m, err := h.load(ctx, wasm, p)
 		if err != nil {
 			w.files[p] = fs
@@ -166,6 +179,14 @@ func (w *watcher) stop() {
 // Open. A module that fails them is refused and the old one keeps serving.
 func (w *watcher) poll(h *Host) {
 	ctx := context.Background()
+	if err := checkDirMode(w.dir); err != nil {
+		if msg := err.Error(); msg != w.refused {
+			w.refused = msg
+			h.log.Error("PLUGINS_DIR refused; its files are not loaded", slog.String("error", msg))
+		}
+		return
+	}
+	w.refused = ""
 	paths, err := w.list()
 	if err != nil {
 		h.log.Warn("PLUGINS_DIR cannot be listed", slog.String("dir", w.dir), slog.String("error", err.Error()))
@@ -179,15 +200,19 @@ func (w *watcher) poll(h *Host) {
 			continue
 		}
 		old, known := w.files[p]
-		if known && old.size == st.Size() && old.mtime.Equal(st.ModTime()) {
+		if known && old.size == st.Size() && old.mtime.Equal(st.ModTime()) && old.mode == st.Mode() {
 			continue
 		}
 		wasm, st, err := readFile(p)
 		if err != nil {
+			if st != nil {
+				w.files[p] = fileState{size: st.Size(), mtime: st.ModTime(), mode: st.Mode()}
+				h.log.Warn("plugin file refused", slog.String("file", p), slog.String("error", err.Error()))
+			}
 			continue // being replaced; next poll
 		}
 		sha := shaHex(wasm)
-		fs := fileState{size: st.Size(), mtime: st.ModTime(), sha: sha}
+		fs := fileState{size: st.Size(), mtime: st.ModTime(), mode: st.Mode(), sha: sha}
 		if known && old.sha == sha {
 			fs.name = old.name
 			w.files[p] = fs
@@ -214,6 +239,12 @@ func (w *watcher) poll(h *Host) {
 			continue
 		}
 		if err := h.checkPin(m.name, wasm); err != nil {
+			h.stats.reloadFailures.Add(1)
+			h.log.Error("changed plugin refused; the running module stays", slog.String("file", p), slog.String("error", err.Error()))
+			m.discard(ctx)
+			continue
+		}
+		if err := h.admit(m); err != nil {
 			h.stats.reloadFailures.Add(1)
 			h.log.Error("changed plugin refused; the running module stays", slog.String("file", p), slog.String("error", err.Error()))
 			m.discard(ctx)
