@@ -182,16 +182,14 @@ func (g *guard) addrs(ctx context.Context, hp string) ([]string, error) {
 		return nil, err
 	}
 	key := net.JoinHostPort(strings.ToLower(host), port)
-	if g.op.names(key) || g.op.proxies[key] {
-		return []string{hp}, nil
-	}
+	named := g.op.names(key) || g.op.proxies[key]
 	if a, err := netip.ParseAddr(host); err == nil {
-		if c := addrClass(a); c != "" {
+		if c := addrClass(a); c != "" && !named {
 			return nil, &egressError{hostPort: key, class: c}
 		}
 		return []string{hp}, nil
 	}
-	if c := hostClass(host); c != "" {
+	if c := hostClass(host); c != "" && !named {
 		return nil, &egressError{hostPort: key, class: c}
 	}
 	ips, err := g.lookup(ctx, host)
@@ -201,7 +199,7 @@ func (g *guard) addrs(ctx context.Context, hp string) ([]string, error) {
 	var out []string
 	class := ""
 	for _, a := range ips {
-		if c := addrClass(a); c != "" {
+		if c := addrClass(a); c != "" && !named {
 			class = c
 			continue
 		}

@@ -45,7 +45,7 @@ type Host struct {
 	caller caller // makes the provider requests
 	// operator is what the config names for the service's egress.
 	operator *operatorEgress
-	stats  counters
+	stats    counters
 
 	active atomic.Pointer[module]
 	mu     sync.Mutex // serialises swaps and Close

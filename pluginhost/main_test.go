@@ -34,6 +34,11 @@ var sources = map[string][]string{
 	"huge":      {"./testdata/hostile/huge"},
 	"badhost":   {"./testdata/hostile/badhost"},
 	"wrongabi":  {"./testdata/hostile/wrongabi"},
+	"egress":    {"./testdata/hostile/egress"},
+	// testplug under a name that is a prefix of a built-in's (KAVENEGAR_COM),
+	// and under a built-in's own name (an override).
+	"prefixplug":   {"./testdata/testplug", "-ldflags=-X main.name=KAVENEGAR"},
+	"overrideplug": {"./testdata/testplug", "-ldflags=-X main.name=KAVENEGAR_COM -X main.version=override"},
 }
 
 // providerSources are built when the providers' packages exist.
