@@ -113,6 +113,9 @@ func (d *decoder) rootFields() []field {
 			{"PLUGIN_CALL_TIMEOUT", d.duration(&c.SMS.PluginCallTimeout)},
 			{"PLUGIN_POOL_SIZE", d.int(&c.SMS.PluginPoolSize)},
 			{"PLUGIN_MAX_RESPONSE_BYTES", d.int64(&c.SMS.PluginMaxResponseBytes)},
+			{"PLUGIN_ALLOWED_HOSTS", d.stringListMap(&c.SMS.PluginAllowedHosts)},
+			{"PLUGIN_OVERRIDES", d.stringList(&c.SMS.PluginOverrides)},
+			{"PROVIDER_IDLE_TIMEOUT", d.duration(&c.SMS.ProviderIdleTimeout)},
 		})},
 		{"LOG", d.section([]field{
 			{"LEVEL", d.level(&c.Log.Level)},

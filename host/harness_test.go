@@ -19,6 +19,7 @@ import (
 	"github.com/chelseru/chelseru"
 	"github.com/chelseru/chelseru/auth"
 	"github.com/chelseru/chelseru/host"
+	"github.com/chelseru/chelseru/internal/fakeprovider"
 	"github.com/chelseru/chelseru/storage"
 	"github.com/chelseru/chelseru/token"
 )
@@ -56,6 +57,8 @@ type config struct {
 	smsTimeout time.Duration
 	// service is SMS_SERVICE: KAVENEGAR_COM (the default) or CONSOLE.
 	service string
+	// fake are the fake provider's options.
+	fake []fakeprovider.Option
 }
 
 // env is one running server with its parts.
@@ -139,7 +142,7 @@ func newEnv(t testing.TB, fns ...func(*config)) *env {
 	if err != nil {
 		t.Fatalf("token issuer: %v", err)
 	}
-	sms := newProvider(t, cfg.service, cfg.smsTimeout, logger)
+	sms := newProvider(t, cfg.service, cfg.smsTimeout, logger, cfg.fake...)
 	rec := &recordingStore{Store: db}
 	// As chelseru serve: the plugin host alone bounds a send by SMS.TIMEOUT.
 	svc, err := auth.New(cfg.auth, auth.Deps{

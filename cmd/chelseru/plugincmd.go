@@ -36,6 +36,9 @@ func cmdPluginCheck(args []string, stdout io.Writer) error {
 		return fmt.Errorf("%s: manifest: %w", path, err)
 	}
 	fmt.Fprintf(stdout, "%s\n", out)
+	for _, line := range pluginhost.CheckNotes(man) {
+		fmt.Fprintln(stdout, line)
+	}
 	return nil
 }
 

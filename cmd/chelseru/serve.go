@@ -147,6 +147,9 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 		PoolSize:         cfg.SMS.EffectivePoolSize(),
 		MaxResponseBytes: cfg.SMS.PluginMaxResponseBytes,
 		Logger:           log.With("component", "plugins"),
+		AllowedHosts:     cfg.SMS.PluginAllowedHosts,
+		Overrides:        cfg.SMS.PluginOverrides,
+		IdleConnTimeout:  cfg.SMS.ProviderIdleTimeout,
 	})
 	if err != nil {
 		return nil, err
