@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chelseru/chelseru"
+	"github.com/chelseru/chelseru/sdk/abi"
 )
 
 // openErr opens a Host that must fail and returns its one-line error.
@@ -184,5 +186,43 @@ func TestNotSent(t *testing.T) {
 	_, err = h2.Send(context.Background(), chelseru.SMS{To: "09121234567", Text: "http"})
 	if se := smsError(t, err, chelseru.SMSTemporary); se.NotSent {
 		t.Fatalf("answered 500: %v marked not sent", err)
+	}
+}
+
+// TestStaleTLSConnectionRetried: the same over TLS, where the provider's
+// close comes with a close_notify alert: the pooled connection is seen
+// closed below TLS, and the request goes on a new one.
+func TestStaleTLSConnectionRetried(t *testing.T) {
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("tls-ok"))
+	}))
+	srv.Config.IdleTimeout = time.Second
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL + "/send")
+	cfg := Config{Service: "T", Settings: map[string]string{"T_BASE_URL": srv.URL}}
+	cfg = cfg.withDefaults()
+	st := &counters{}
+	fc := newFastCaller(cfg, newGuard(operatorEgressOf(&cfg), nil), st)
+	fc.c.TLSConfig.RootCAs = srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	defer fc.close()
+	cu := &checkedURL{raw: u.String(), u: u, uri: u.String()}
+	for i := range 3 {
+		if i > 0 {
+			time.Sleep(1500 * time.Millisecond)
+		}
+		resp, err := fc.call(context.Background(), &abi.Request{Method: "POST", URL: cu.raw, Body: "x"}, cu, headerFilter{})
+		if err != nil || resp.Status != 200 || resp.Body != "tls-ok" {
+			t.Fatalf("round %d: %+v, %v", i, resp, err)
+		}
+	}
+	if st.staleRetries.Load() != 2 || conns.Load() != 3 {
+		t.Fatalf("stale retries %d, connections %d; want 2 and 3", st.staleRetries.Load(), conns.Load())
 	}
 }
