@@ -148,7 +148,7 @@ func (f *fastCaller) call(ctx context.Context, q *abi.Request, u *checkedURL, ke
 		if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 			return abi.Response{}, tooLarge(f.maxBody, resp.StatusCode())
 		}
-		if ce := connError(err); ce != nil {
+		if ce := connError(ctx, err); ce != nil {
 			return abi.Response{}, ce
 		}
 		if errors.Is(err, fasthttp.ErrTimeout) && ok {
@@ -216,7 +216,7 @@ func (n *netCaller) call(ctx context.Context, q *abi.Request, c *checkedURL, kee
 		// Through a proxy the host dials the proxy, not the provider: check
 		// the provider's name here (the guard dials direct connections).
 		if _, err := n.guard.addrs(ctx, hostPort(c.u)); err != nil {
-			if ce := connError(&dialError{err: err}); ce != nil {
+			if ce := connError(ctx, &dialError{err: err}); ce != nil {
 				return abi.Response{}, ce
 			}
 		}
@@ -237,7 +237,7 @@ func (n *netCaller) call(ctx context.Context, q *abi.Request, c *checkedURL, kee
 		if errors.As(err, &ue) {
 			err = ue.Err // without the URL
 		}
-		if ce := connError(err); ce != nil {
+		if ce := connError(ctx, err); ce != nil {
 			return abi.Response{}, ce
 		}
 		return abi.Response{}, transportError(ctx, "provider request failed", err)
@@ -308,15 +308,19 @@ func transportError(ctx context.Context, what string, err error) error {
 // written: a connection the guard refused (a plugin failure: the plugin
 // asked for that host), one that could not be made, no free connection, or
 // only stale ones. Nil for any other error. Each says NotSent.
-func connError(err error) error {
+func connError(ctx context.Context, err error) error {
 	var ee *egressError
 	if errors.As(err, &ee) {
 		return &pluginError{msg: ee.Error(), notSent: true}
 	}
 	var de *dialError
 	if errors.As(err, &de) || errors.Is(err, fasthttp.ErrNoFreeConns) || isStale(err) {
-		return &chelseru.SMSError{Class: chelseru.SMSTemporary, Code: "unreachable", Text: "the provider could not be reached",
-			Err: fmt.Errorf("provider request failed: %w", err), NotSent: true}
+		e := transportError(ctx, "provider request failed", err)
+		var se *chelseru.SMSError
+		if errors.As(e, &se) {
+			se.NotSent = true
+		}
+		return e
 	}
 	return nil
 }
