@@ -107,7 +107,13 @@ func newFastCaller(cfg Config, g *guard, st *counters) *fastCaller {
 		Dial: func(addr string) (net.Conn, error) {
 			ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
 			defer cancel()
-			return g.dial(ctx, "tcp", addr)
+			c, err := g.dial(ctx, "tcp", addr)
+			if err != nil {
+				return nil, err
+			}
+			// fasthttp has no background reader that would notice the
+			// provider closing an idle connection: look before writing.
+			return newProbedConn(c), nil
 		},
 		MaxIdemponentCallAttempts: maxStaleAttempts,
 		RetryIfErr: func(_ *fasthttp.Request, _ int, err error) (bool, bool) {

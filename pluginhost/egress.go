@@ -157,9 +157,7 @@ func defaultLookup(ctx context.Context, host string) ([]netip.Addr, error) {
 }
 
 // guard makes the host's provider connections: it refuses the addresses
-// above unless the operator named the host, and wraps every connection
-// so that a reused one the provider has closed is noticed before a request
-// is written on it (staleconn.go).
+// above unless the operator named the host.
 type guard struct {
 	op     *operatorEgress
 	lookup lookupFunc
@@ -225,7 +223,7 @@ func (g *guard) dial(ctx context.Context, network, hp string) (net.Conn, error) 
 	for _, a := range addrs {
 		c, err := g.dialer.DialContext(ctx, network, a)
 		if err == nil {
-			return newProbedConn(c), nil
+			return c, nil
 		}
 		errs = append(errs, err)
 		if ctx.Err() != nil {

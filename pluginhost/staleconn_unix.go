@@ -22,7 +22,9 @@ func peerClosed(c net.Conn) bool {
 	}
 	closed := false
 	var b [1]byte
-	err = rc.Read(func(fd uintptr) bool {
+	// Control, not Read: it takes no read lock, so it can never wait on
+	// a reader elsewhere; MSG_DONTWAIT keeps the peek from blocking.
+	err = rc.Control(func(fd uintptr) {
 		n, _, rerr := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		switch {
 		case errors.Is(rerr, syscall.EAGAIN) || errors.Is(rerr, syscall.EWOULDBLOCK) || errors.Is(rerr, syscall.EINTR):
@@ -30,7 +32,6 @@ func peerClosed(c net.Conn) bool {
 			// n == 0: end of file; n > 0: unasked bytes; rerr: a reset.
 			closed = rerr != nil || n >= 0
 		}
-		return true // never wait
 	})
 	return err == nil && closed
 }
