@@ -2,6 +2,7 @@ package chelseru
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -68,6 +69,18 @@ type SMSError struct {
 	Code  string
 	Text  string
 	Err   error
+	// NotSent is set by the sender when no request of this send can have
+	// reached the provider (it failed on our side first: a plugin failure
+	// before any request, a refused or failed connection). The caller may
+	// then give back the send's rate limits: no SMS was sent.
+	NotSent bool
+}
+
+// SMSNotSent reports whether err is an *SMSError that says no request of
+// the send reached the provider.
+func SMSNotSent(err error) bool {
+	var se *SMSError
+	return errors.As(err, &se) && se.NotSent
 }
 
 func (e *SMSError) Error() string {

@@ -79,6 +79,10 @@ type RateLimiter interface {
 	// exhausted; then it returns how long until all exhausted ones allow
 	// again (> 0). A zero retryAfter means the units were taken.
 	Take(ctx context.Context, now time.Time, limits ...Limit) (retryAfter time.Duration, err error)
+	// Give gives back one unit of every limit in the window that holds now
+	// (an event Take counted that did not happen); a count never goes
+	// below zero.
+	Give(ctx context.Context, now time.Time, limits ...Limit) error
 }
 
 // Lockout is a policy for AttemptStore: after Max attempts in a row for Key

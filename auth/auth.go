@@ -511,7 +511,14 @@ func (s *Service) SendOTP(ctx context.Context, mobile, ip string) error {
 	_, err = s.sender.Send(sctx, chelseru.SMS{To: m, TemplateID: s.opts.OTPTemplateID, Vars: []string{code}})
 	cancel()
 	if err != nil {
-		s.discardCode(ctx, m, hash, false) // a failed send still counts
+		// A send the provider refused or may have received still counts;
+		// one that failed on our side before reaching it gives back the
+		// number's and the address's sends.
+		unsent := chelseru.SMSNotSent(err)
+		s.discardCode(ctx, m, hash, unsent)
+		if unsent {
+			s.giveBackIP(ctx, now, ip)
+		}
 		return s.providerError(err, false, "send otp to "+maskMobile(m))
 	}
 	if addr != "" {
@@ -523,6 +530,19 @@ func (s *Service) SendOTP(ctx context.Context, mobile, ip string) error {
 		}
 	}
 	return nil
+}
+
+// giveBackIP returns the per-address send SendOTP took for ip.
+func (s *Service) giveBackIP(ctx context.Context, now time.Time, ip string) {
+	if s.opts.SendsPerIPPerHour <= 0 || ip == "" {
+		return
+	}
+	cctx, cancel := s.cleanupContext(ctx)
+	defer cancel()
+	lim := chelseru.Limit{Key: "otp-ip:" + ipLimitKey(ip), Max: s.opts.SendsPerIPPerHour, Window: time.Hour}
+	if err := s.store.Give(cctx, now, lim); err != nil {
+		s.log.ErrorContext(ctx, "give back the address's otp send", "err", err)
+	}
 }
 
 // discardCode discards the code with hash for mobile (and with unsend the

@@ -236,6 +236,19 @@ type SMS struct {
 	// rewritten with cheap checks; context when it cannot be) or context
 	// (wazero's own context-based interruption for every module, slower).
 	PluginInterrupt string
+	// PluginAllowedHosts is SMS.PLUGIN_ALLOWED_HOSTS: service name to the
+	// hosts (host or host:port; a host alone means ports 80 and 443) its
+	// plugin may call beside its BASE_URL's. A plugin from
+	// SERVER.PLUGINS_DIR may call only these and the host of the BASE_URL
+	// set in SMS.SETTINGS. Default empty.
+	PluginAllowedHosts map[string][]string
+	// PluginOverrides is SMS.PLUGIN_OVERRIDES: the built-in services a
+	// module in SERVER.PLUGINS_DIR may replace (a pin in PLUGIN_SHA256 also
+	// allows it). Default empty.
+	PluginOverrides []string
+	// ProviderIdleTimeout is SMS.PROVIDER_IDLE_TIMEOUT, how long an idle
+	// connection to a provider is kept, 100ms to 10m; default 4s.
+	ProviderIdleTimeout time.Duration
 }
 
 // PluginMemoryLimitPages is PluginMemoryLimitMB in 64 KiB WebAssembly pages.
@@ -300,6 +313,8 @@ func Default() *Config {
 			PluginMaxResponseBytes: 1 << 20,
 			PluginMaxModuleBytes:   8 << 20,
 			PluginInterrupt:        "instrument",
+			PluginAllowedHosts:     map[string][]string{},
+			ProviderIdleTimeout:    DefaultProviderIdleTimeout,
 		},
 		Log:     Log{Level: slog.LevelInfo, Format: "text"},
 		Storage: Storage{MinFreeBytes: DefaultMinFreeBytes},

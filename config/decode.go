@@ -123,6 +123,9 @@ func (d *decoder) rootFields() []field {
 			{"TEMPLATE_PARAMS", d.stringMap(&c.SMS.TemplateParams)},
 			{"PLUGIN_MAX_MODULE_BYTES", d.int(&c.SMS.PluginMaxModuleBytes)},
 			{"PLUGIN_INTERRUPT", d.str(&c.SMS.PluginInterrupt)},
+			{"PLUGIN_ALLOWED_HOSTS", d.stringListMap(&c.SMS.PluginAllowedHosts)},
+			{"PLUGIN_OVERRIDES", d.stringList(&c.SMS.PluginOverrides)},
+			{"PROVIDER_IDLE_TIMEOUT", d.duration(&c.SMS.ProviderIdleTimeout)},
 		})},
 		{"LOG", d.section([]field{
 			{"LEVEL", d.level(&c.Log.Level)},

@@ -176,7 +176,7 @@ func (c *Config) validateSMS() error {
 			return e
 		}
 	}
-	return nil
+	return c.validatePlugins()
 }
 
 func (c *Config) validateLog() error {

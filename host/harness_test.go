@@ -19,6 +19,7 @@ import (
 	"github.com/chelseru/chelseru"
 	"github.com/chelseru/chelseru/auth"
 	"github.com/chelseru/chelseru/host"
+	"github.com/chelseru/chelseru/internal/fakeprovider"
 	"github.com/chelseru/chelseru/storage"
 	"github.com/chelseru/chelseru/token"
 )
@@ -63,6 +64,9 @@ type config struct {
 	// freeBytes, when set, is storage's free-space measurement (the disk
 	// guard's); nil is the real one.
 	freeBytes func(string) (uint64, error)
+
+	// fake are the fake provider's options.
+	fake []fakeprovider.Option
 }
 
 // env is one running server with its parts.
@@ -158,7 +162,7 @@ func newEnv(t testing.TB, fns ...func(*config)) *env {
 	if cfg.sms != nil {
 		sms = cfg.sms(t, cfg.smsTimeout, logger)
 	} else {
-		sms = newProvider(t, cfg.service, cfg.smsTimeout, logger)
+		sms = newProvider(t, cfg.service, cfg.smsTimeout, logger, cfg.fake...)
 	}
 	rec := &recordingStore{Store: db}
 	// As chelseru serve: the plugin host alone bounds a send by SMS.TIMEOUT.

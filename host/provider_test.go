@@ -92,9 +92,9 @@ type provider struct {
 
 // newProvider opens the plugin host for service: KAVENEGAR_COM against a fake
 // Kavenegar, or CONSOLE (no network; benchmarks only: it keeps no codes).
-func newProvider(t testing.TB, service string, timeout time.Duration, logger *slog.Logger) *provider {
+func newProvider(t testing.TB, service string, timeout time.Duration, logger *slog.Logger, opts ...fakeprovider.Option) *provider {
 	t.Helper()
-	fake := fakeprovider.NewKavenegar()
+	fake := fakeprovider.NewKavenegar(opts...)
 	t.Cleanup(fake.Close)
 	bi := builtins
 	if service == "CONSOLE" {

@@ -48,12 +48,10 @@ const (
 	maxIdleConnsPerHost = 256
 	maxConnsPerHost     = 512
 	dialTimeout         = 5 * time.Second
-	// idleConnTimeout is how long an idle connection is kept. It is shorter
-	// than common servers' keep-alive timeouts (nginx: 75 s), so the host
-	// seldom reuses a connection the provider has just closed: a send on
-	// one fails (502) rather than being retried, since a retried POST
-	// could send the SMS twice.
-	idleConnTimeout = 30 * time.Second
+	// maxStaleAttempts bounds the attempts of one request when reused
+	// connections turn out to have been closed by the provider (each such
+	// attempt wrote nothing; staleconn.go).
+	maxStaleAttempts = 8
 	// readBufferSize bounds the provider's response headers.
 	readBufferSize = 16 << 10
 	userAgent      = "chelseru"
@@ -63,14 +61,15 @@ const (
 // when a proxy is configured in the environment (HTTPS_PROXY, HTTP_PROXY),
 // which fasthttp's client does not read.
 func newCaller(cfg Config, st *counters) caller {
+	g := newGuard(operatorEgressOf(&cfg), cfg.lookup)
 	if cfg.Transport != nil {
-		return newNetCaller(cfg.Transport, nil, cfg.MaxResponseBytes, st)
+		return newNetCaller(cfg.Transport, nil, nil, cfg.MaxResponseBytes, st)
 	}
 	if proxyFromEnvironment() {
-		tr := newTransport()
-		return newNetCaller(tr, tr, cfg.MaxResponseBytes, st)
+		tr := newTransport(g, cfg.IdleConnTimeout)
+		return newNetCaller(tr, tr, g, cfg.MaxResponseBytes, st)
 	}
-	return newFastCaller(cfg, st)
+	return newFastCaller(cfg, g, st)
 }
 
 func proxyFromEnvironment() bool {
@@ -84,18 +83,20 @@ func proxyFromEnvironment() bool {
 
 // fastCaller makes provider requests with fasthttp's client: about a third
 // less CPU per request than net/http's (docs/RATIONALE.md). It never
-// follows redirects (the plugin sees the 3xx) and never retries.
+// follows redirects (the plugin sees the 3xx), connects only through the
+// guard (egress.go), and retries a request only when a reused connection
+// turned out closed before a byte of it was written (staleconn.go).
 type fastCaller struct {
 	c       *fasthttp.Client
 	maxBody int64
 	stats   *counters
 }
 
-func newFastCaller(cfg Config, st *counters) *fastCaller {
+func newFastCaller(cfg Config, g *guard, st *counters) *fastCaller {
 	return &fastCaller{stats: st, maxBody: cfg.MaxResponseBytes, c: &fasthttp.Client{
 		Name:                   userAgent,
 		MaxConnsPerHost:        maxConnsPerHost,
-		MaxIdleConnDuration:    idleConnTimeout,
+		MaxIdleConnDuration:    cfg.IdleConnTimeout,
 		MaxConnWaitTimeout:     cfg.Timeout,
 		ReadTimeout:            cfg.Timeout,
 		WriteTimeout:           cfg.Timeout,
@@ -104,9 +105,24 @@ func newFastCaller(cfg Config, st *counters) *fastCaller {
 		DisablePathNormalizing: true,
 		TLSConfig:              &tls.Config{MinVersion: tls.VersionTLS12},
 		Dial: func(addr string) (net.Conn, error) {
-			return fasthttp.DialTimeout(addr, dialTimeout)
+			ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
+			defer cancel()
+			c, err := g.dial(ctx, "tcp", addr)
+			if err != nil {
+				return nil, err
+			}
+			// fasthttp has no background reader that would notice the
+			// provider closing an idle connection: look before writing.
+			return newProbedConn(c), nil
 		},
-		RetryIfErr: func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
+		MaxIdemponentCallAttempts: maxStaleAttempts,
+		RetryIfErr: func(_ *fasthttp.Request, _ int, err error) (bool, bool) {
+			if isStale(err) {
+				st.staleRetries.Add(1)
+				return false, true
+			}
+			return false, false
+		},
 	}}
 }
 
@@ -137,6 +153,9 @@ func (f *fastCaller) call(ctx context.Context, q *abi.Request, u *checkedURL, ke
 	if err := f.c.DoDeadline(req, resp, deadline); err != nil {
 		if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 			return abi.Response{}, tooLarge(f.maxBody, resp.StatusCode())
+		}
+		if ce := connError(ctx, err); ce != nil {
+			return abi.Response{}, ce
 		}
 		if errors.Is(err, fasthttp.ErrTimeout) && ok {
 			// The deadline was the send's: say so even if the context's
@@ -171,12 +190,13 @@ func (f *fastCaller) call(ctx context.Context, q *abi.Request, u *checkedURL, ke
 type netCaller struct {
 	c       *http.Client
 	owned   *http.Transport // closed by close when the caller made it
+	guard   *guard          // checks the target host before a proxied request (nil: Config.Transport)
 	maxBody int64
 	stats   *counters
 }
 
-func newNetCaller(rt http.RoundTripper, owned *http.Transport, maxBody int64, st *counters) *netCaller {
-	return &netCaller{owned: owned, maxBody: maxBody, stats: st, c: &http.Client{
+func newNetCaller(rt http.RoundTripper, owned *http.Transport, g *guard, maxBody int64, st *counters) *netCaller {
+	return &netCaller{owned: owned, guard: g, maxBody: maxBody, stats: st, c: &http.Client{
 		Transport: rt,
 		// A redirect could lead anywhere: the plugin sees the 3xx instead.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -198,6 +218,15 @@ func (n *netCaller) call(ctx context.Context, q *abi.Request, c *checkedURL, kee
 	if err != nil {
 		return abi.Response{}, &pluginError{msg: "request cannot be built"}
 	}
+	if n.guard != nil {
+		// Through a proxy the host dials the proxy, not the provider: check
+		// the provider's name here (the guard dials direct connections).
+		if _, err := n.guard.addrs(ctx, hostPort(c.u)); err != nil {
+			if ce := connError(ctx, &dialError{err: err}); ce != nil {
+				return abi.Response{}, ce
+			}
+		}
+	}
 	u := *c.u // the checked URL is shared by sends: give net/http its own copy
 	req.URL = &u
 	req.Host = u.Host
@@ -213,6 +242,9 @@ func (n *netCaller) call(ctx context.Context, q *abi.Request, c *checkedURL, kee
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // without the URL
+		}
+		if ce := connError(ctx, err); ce != nil {
+			return abi.Response{}, ce
 		}
 		return abi.Response{}, transportError(ctx, "provider request failed", err)
 	}
@@ -247,15 +279,15 @@ func (n *netCaller) call(ctx context.Context, q *abi.Request, c *checkedURL, kee
 
 // newTransport is the net/http transport for provider requests through a
 // proxy.
-func newTransport() *http.Transport {
+func newTransport(g *guard, idle time.Duration) *http.Transport {
 	return &http.Transport{
 		Proxy:                  http.ProxyFromEnvironment,
-		DialContext:            (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:            g.dial,
 		ForceAttemptHTTP2:      true,
 		MaxIdleConns:           2 * maxIdleConnsPerHost,
 		MaxIdleConnsPerHost:    maxIdleConnsPerHost,
 		MaxConnsPerHost:        maxConnsPerHost,
-		IdleConnTimeout:        idleConnTimeout,
+		IdleConnTimeout:        idle,
 		TLSHandshakeTimeout:    dialTimeout,
 		ExpectContinueTimeout:  time.Second,
 		MaxResponseHeaderBytes: 64 << 10,
@@ -276,4 +308,25 @@ func transportError(ctx context.Context, what string, err error) error {
 	}
 	return &chelseru.SMSError{Class: chelseru.SMSTemporary, Code: "unreachable", Text: "the provider could not be reached",
 		Err: fmt.Errorf("%s: %w", what, err)}
+}
+
+// connError is the error of a request that failed before a byte of it was
+// written: a connection the guard refused (a plugin failure: the plugin
+// asked for that host), one that could not be made, no free connection, or
+// only stale ones. Nil for any other error. Each says NotSent.
+func connError(ctx context.Context, err error) error {
+	var ee *egressError
+	if errors.As(err, &ee) {
+		return &pluginError{msg: ee.Error(), notSent: true}
+	}
+	var de *dialError
+	if errors.As(err, &de) || errors.Is(err, fasthttp.ErrNoFreeConns) || isStale(err) {
+		e := transportError(ctx, "provider request failed", err)
+		var se *chelseru.SMSError
+		if errors.As(e, &se) {
+			se.NotSent = true
+		}
+		return e
+	}
+	return nil
 }

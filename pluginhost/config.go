@@ -18,6 +18,10 @@ const (
 	DefaultMemoryLimitPages = 512 // 32 MiB
 	DefaultMaxResponseBytes = 1 << 20
 	DefaultPollInterval     = time.Second
+	// DefaultIdleConnTimeout is how long an idle provider connection is
+	// kept: shorter than the shortest common server keep-alive timeout
+	// (Apache's 5 s), so the host closes it before the provider does.
+	DefaultIdleConnTimeout = 4 * time.Second
 )
 
 // Fixed limits of the host (documented in docs/plugin-abi.md).
@@ -48,8 +52,8 @@ type Config struct {
 	PluginsDir string
 	// Service is SMS_SERVICE, e.g. "KAVENEGAR_COM" (default CONSOLE).
 	Service string
-	// Settings is all of SMS.SETTINGS; a plugin receives only the keys that
-	// begin with its name and an underscore.
+	// Settings is all of SMS.SETTINGS; a plugin receives exactly the keys
+	// its manifest declares (each begins with its name and an underscore).
 	Settings map[string]string
 	// Pins maps a service name to the sha256 (hex) its module must have.
 	Pins map[string]string
@@ -85,9 +89,22 @@ type Config struct {
 	// be), or "context" (wazero's own context-based interruption for every
 	// module, slower; for when the instrumenter misbehaves).
 	Interrupt string
+	// AllowedHosts is SMS.PLUGIN_ALLOWED_HOSTS: service name to the hosts
+	// (host or host:port) its plugin may call, beside the host of the
+	// BASE_URL the operator set. A plugin from PluginsDir may call nothing
+	// else (egress.go).
+	AllowedHosts map[string][]string
+	// Overrides is SMS.PLUGIN_OVERRIDES: the built-in services a module in
+	// PluginsDir may replace (a sha256 pin in Pins also opts in).
+	Overrides []string
+	// IdleConnTimeout is how long an idle provider connection is kept
+	// (SMS.PROVIDER_IDLE_TIMEOUT; default DefaultIdleConnTimeout).
+	IdleConnTimeout time.Duration
 
 	// limit forces a per-call limit mechanism (tests and benchmarks only).
 	limit limitMode
+	// lookup replaces DNS resolution of provider hosts (tests only).
+	lookup lookupFunc
 }
 
 func (c Config) withDefaults() Config {
@@ -130,6 +147,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PollInterval == 0 {
 		c.PollInterval = DefaultPollInterval
+	}
+	if c.IdleConnTimeout <= 0 {
+		c.IdleConnTimeout = DefaultIdleConnTimeout
 	}
 	return c
 }

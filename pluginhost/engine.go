@@ -119,8 +119,9 @@ type pluginKey struct{}
 
 // callLog is the log state of one send.
 type callLog struct {
-	name   string
-	budget logBudget
+	name    string
+	budget  logBudget
+	secrets []string // the plugin's secret values, scrubbed from its lines (scrub.go)
 }
 
 // hostLog implements chelseru.log(level, ptr, len). It counts toward the
@@ -153,6 +154,9 @@ func (e *engines) hostLog(ctx context.Context, mod api.Module, stack []uint64) {
 	b, ok := mod.Memory().Read(ptr, n)
 	if !ok {
 		return
+	}
+	if sec := logSecrets(ctx); len(sec) > 0 {
+		b = []byte(scrubLine(sec, string(b), truncated))
 	}
 	msg := sanitizeLine(b)
 	if truncated {

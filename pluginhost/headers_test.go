@@ -74,10 +74,11 @@ func TestCallerHeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	cu := &checkedURL{raw: u.String(), u: u, uri: u.String()}
-	cfg := Config{Timeout: 5 * time.Second, MaxResponseBytes: 1 << 20}
+	// The fake is on loopback: the operator names it.
+	cfg := Config{Service: "T", Timeout: 5 * time.Second, MaxResponseBytes: 1 << 20, AllowedHosts: map[string][]string{"T": {u.Host}}}
 	callers := map[string]caller{
-		"fasthttp": newFastCaller(cfg, &counters{}),
-		"net-http": newNetCaller(http.DefaultTransport.(*http.Transport).Clone(), nil, cfg.MaxResponseBytes, &counters{}),
+		"fasthttp": newFastCaller(cfg, newGuard(operatorEgressOf(&cfg), nil), &counters{}),
+		"net-http": newNetCaller(http.DefaultTransport.(*http.Transport).Clone(), nil, nil, cfg.MaxResponseBytes, &counters{}),
 	}
 	tests := []struct {
 		manifest []string

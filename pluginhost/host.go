@@ -44,7 +44,9 @@ type Host struct {
 	log    *slog.Logger
 	eng    *engines
 	caller caller // makes the provider requests
-	stats  counters
+	// operator is what the config names for the service's egress.
+	operator *operatorEgress
+	stats    counters
 
 	active atomic.Pointer[module]
 	mu     sync.Mutex // serialises swaps and Close
@@ -61,6 +63,7 @@ type counters struct {
 	instancesCreated, instancesDiscarded    atomic.Int64
 	reloads, reloadFailures                 atomic.Int64
 	httpRequests, httpNanos                 atomic.Int64
+	staleRetries                            atomic.Int64
 }
 
 // Stats is a snapshot of the Host's counters, for metrics.
@@ -76,6 +79,7 @@ type Stats struct {
 	ReloadFailures     int64 // changed modules refused (kept the old one)
 	HTTPRequests       int64 // provider requests answered
 	HTTPNanos          int64 // total time of those requests
+	StaleRetries       int64 // requests made again because a reused connection had been closed (nothing was sent)
 }
 
 // Stats returns the current counters.
@@ -86,6 +90,7 @@ func (h *Host) Stats() Stats {
 		InstancesCreated: h.stats.instancesCreated.Load(), InstancesDiscarded: h.stats.instancesDiscarded.Load(),
 		Reloads: h.stats.reloads.Load(), ReloadFailures: h.stats.reloadFailures.Load(),
 		HTTPRequests: h.stats.httpRequests.Load(), HTTPNanos: h.stats.httpNanos.Load(),
+		StaleRetries: h.stats.staleRetries.Load(),
 	}
 	if m := h.active.Load(); m != nil {
 		s.Instances = m.live.Load()
@@ -106,6 +111,7 @@ func Open(ctx context.Context, cfg Config) (*Host, error) {
 		return nil, err
 	}
 	h := &Host{cfg: cfg, log: cfg.Logger}
+	h.operator = operatorEgressOf(&h.cfg)
 	var cache wazero.CompilationCache
 	if cfg.DataDir != "" {
 		dir := filepath.Join(cfg.DataDir, "wasm-cache")
@@ -147,6 +153,13 @@ func (h *Host) openService(ctx context.Context) (*module, error) {
 		}
 		m, dirNote = found, note
 	}
+	if m != nil {
+		if err := h.admit(m); err != nil {
+			m.discard(ctx)
+			h.log.Error("sms plugin refused; using the built-in one if there is one", "plugin", m.name, "error", err.Error())
+			m, dirNote = nil, err.Error()
+		}
+	}
 	if m == nil {
 		wasm, err := h.builtin(svc)
 		if err != nil {
@@ -158,7 +171,7 @@ func (h *Host) openService(ctx context.Context) (*module, error) {
 		if err := h.checkPin(svc, wasm); err != nil {
 			return nil, err
 		}
-		m, err = h.load(ctx, wasm, "built-in")
+		m, err = h.load(ctx, wasm, originBuiltin)
 		if err != nil {
 			return nil, fmt.Errorf("built-in plugin %s: %w", svc, err)
 		}
@@ -206,10 +219,14 @@ func (h *Host) checkPin(svc string, wasm []byte) error {
 }
 
 func (h *Host) load(ctx context.Context, wasm []byte, origin string) (*module, error) {
-	return loadModule(ctx, h.eng, wasm, loadOptions{
+	m, err := loadModule(ctx, h.eng, wasm, loadOptions{
 		origin: origin, mode: h.cfg.limit, callTimeout: h.cfg.CallTimeout,
 		poolSize: h.cfg.PoolSize, logger: h.log, stats: &h.stats, maxModuleBytes: h.cfg.MaxModuleBytes,
 	})
+	if m != nil {
+		m.operator = h.operator
+	}
+	return m, err
 }
 
 // swap makes m the active module and retires the old one once its sends in
@@ -324,13 +341,14 @@ func (h *Host) send(ctx context.Context, msg chelseru.SMS) (chelseru.SMSResult, 
 		return chelseru.SMSResult{}, &chelseru.SMSError{Class: chelseru.SMSBadRequest, Code: "templates_unsupported",
 			Text: "this provider does not send templates"}
 	}
-	sc := newSendContext(ctx, h.cfg.Timeout, &callLog{name: m.name})
+	sc := newSendContext(ctx, h.cfg.Timeout, &callLog{name: m.name, secrets: m.secrets})
 	defer sc.release()
 	ctx = sc
 
 	in := abi.Message{To: msg.To, Text: msg.Text, TemplateID: msg.TemplateID, Vars: msg.Vars, Ref: msg.Ref,
 		Params: abiParams(msg.Params), Time: sendTime(man, msg.Time)}
 	action, err := h.step(ctx, m, func(b []byte) []byte { return abi.AppendMessage(b, &in) }, false)
+	reached := false // a request of this send may have reached the provider
 	for steps := 0; err == nil; {
 		if action.Result != nil {
 			return m.resultOf(action.Result)
@@ -347,13 +365,29 @@ func (h *Host) send(ctx context.Context, msg chelseru.SMS) (chelseru.SMSResult, 
 		}
 		resp, rerr := h.caller.call(ctx, action.Request, u, m.headers)
 		if rerr != nil {
+			var pe *pluginError
+			if errors.As(rerr, &pe) {
+				rerr = h.pluginFailure(m, pe)
+			}
+			reached = reached || !(pe != nil && pe.notSent) && !chelseru.SMSNotSent(rerr)
 			err = rerr
 			break
 		}
+		reached = true
 		resp.State = action.State
 		action, err = h.step(ctx, m, func(b []byte) []byte { return abi.AppendResponse(b, &resp) }, true)
 	}
-	return chelseru.SMSResult{}, err
+	return chelseru.SMSResult{}, notSent(err, !reached)
+}
+
+// notSent sets the NotSent mark of a send's error: no request of the send
+// can have reached the provider, so the caller may give back its limits.
+func notSent(err error, unsent bool) error {
+	var se *chelseru.SMSError
+	if errors.As(err, &se) {
+		se.NotSent = unsent
+	}
+	return err
 }
 
 // step runs one plugin call (send, or response when isResponse) on a pooled

@@ -22,28 +22,30 @@ const (
 	maxTextLen         = 512
 )
 
-// pluginSettings returns the plugin's own settings (keys beginning with
-// NAME_) with declared defaults filled in, the keys it does not declare, and
-// a one-line error for a missing required key or a bad BASE_URL.
+// pluginSettings returns the plugin's settings: exactly the keys its
+// manifest declares (each NAME_…), the operator's value or the declared
+// default; the keys with its prefix that it does not declare (not handed
+// to it, for a warning); and a one-line error for a missing required key or
+// a bad BASE_URL.
 func pluginSettings(man *abi.Manifest, all map[string]string) (map[string]string, []string, error) {
 	prefix := man.Name + "_"
-	out := make(map[string]string)
+	out := make(map[string]string, len(man.Settings))
 	declared := make(map[string]bool, len(man.Settings))
 	for _, s := range man.Settings {
 		declared[s.Key] = true
+		if v := all[s.Key]; v != "" {
+			out[s.Key] = v
+		}
 	}
 	var unknown []string
-	for k, v := range all {
-		if strings.HasPrefix(k, prefix) {
-			out[k] = v
-			if !declared[k] {
-				unknown = append(unknown, k)
-			}
+	for k := range all {
+		if strings.HasPrefix(k, prefix) && !declared[k] {
+			unknown = append(unknown, k)
 		}
 	}
 	slices.Sort(unknown)
 	for _, s := range man.Settings {
-		if v, ok := out[s.Key]; ok && v != "" {
+		if _, ok := out[s.Key]; ok {
 			continue
 		}
 		switch {
@@ -51,6 +53,10 @@ func pluginSettings(man *abi.Manifest, all map[string]string) (map[string]string
 			out[s.Key] = s.Default
 		case s.Required:
 			return nil, nil, fmt.Errorf("SMS.SETTINGS.%s is required by plugin %s", s.Key, man.Name)
+		default:
+			if _, set := all[s.Key]; set {
+				out[s.Key] = ""
+			}
 		}
 	}
 	if v := out[prefix+"BASE_URL"]; v != "" {
@@ -83,35 +89,9 @@ func hostPort(u *url.URL) string {
 	return net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
-// allowlist holds the "host:port" entries a plugin may have the host call.
+// allowlist holds the "host:port" entries a plugin may have the host call
+// (built by module.buildAllowlist, egress.go).
 type allowlist map[string]struct{}
-
-// buildAllowlist: each manifest host (without a port: on 80 and 443), and
-// the host of the plugin's BASE_URL setting.
-func buildAllowlist(man *abi.Manifest, settings map[string]string) (allowlist, error) {
-	a := allowlist{}
-	for _, h := range man.Hosts {
-		u, err := url.Parse("http://" + h)
-		if err != nil {
-			return nil, fmt.Errorf("plugin %s: host %q: %w", man.Name, h, err)
-		}
-		name := strings.ToLower(u.Hostname())
-		if p := u.Port(); p != "" {
-			a[net.JoinHostPort(name, p)] = struct{}{}
-		} else {
-			a[net.JoinHostPort(name, "80")] = struct{}{}
-			a[net.JoinHostPort(name, "443")] = struct{}{}
-		}
-	}
-	if v := settings[man.Name+"_BASE_URL"]; v != "" {
-		hp, err := baseURLHost(v)
-		if err != nil {
-			return nil, fmt.Errorf("SMS.SETTINGS.%s_BASE_URL: %w", man.Name, err)
-		}
-		a[hp] = struct{}{}
-	}
-	return a, nil
-}
 
 // forbiddenHeaders are set by the host's HTTP client, never by a plugin.
 var forbiddenHeaders = map[string]bool{
@@ -142,6 +122,9 @@ func (m *module) checkRequest(q *abi.Request) (*checkedURL, error) {
 	}
 	u, err := checkURL(m.hosts, q.URL)
 	if err != nil {
+		return nil, err
+	}
+	if err := m.checkLiteral(u); err != nil {
 		return nil, err
 	}
 	c := &checkedURL{raw: q.URL, u: u, uri: u.Scheme + "://" + u.Host + u.RequestURI()}
@@ -182,7 +165,7 @@ func checkURL(hosts allowlist, raw string) (*url.URL, error) {
 	}
 	hp := hostPort(u)
 	if _, ok := hosts[hp]; !ok {
-		return nil, &pluginError{msg: fmt.Sprintf("request to %s refused: not in the plugin's hosts or BASE_URL", truncate(hp, 100))}
+		return nil, &pluginError{msg: fmt.Sprintf("request to %s refused: not in the plugin's allowed hosts (docs/plugin-abi.md § 6)", truncate(hp, 100))}
 	}
 	return u, nil
 }

@@ -36,6 +36,11 @@ var sources = map[string][]string{
 	"wrongabi":  {"./testdata/hostile/wrongabi"},
 	// A plugin built as a WASI command (the later -buildmode wins).
 	"command": {"./testdata/testplug", "-buildmode=exe"},
+	"egress":  {"./testdata/hostile/egress"},
+	// testplug under a name that is a prefix of a built-in's (KAVENEGAR_COM),
+	// and under a built-in's own name (an override).
+	"prefixplug":   {"./testdata/testplug", "-ldflags=-X main.name=KAVENEGAR"},
+	"overrideplug": {"./testdata/testplug", "-ldflags=-X main.name=KAVENEGAR_COM -X main.version=override"},
 }
 
 // providerSources are built when the providers' packages exist.

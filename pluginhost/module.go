@@ -18,6 +18,7 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
+	"github.com/chelseru/chelseru/pluginhost/builtin"
 	"github.com/chelseru/chelseru/pluginhost/internal/interrupt"
 	"github.com/chelseru/chelseru/sdk/abi"
 )
@@ -30,6 +31,7 @@ var errNotWasm = errors.New("not a WebAssembly module")
 type pluginError struct {
 	msg     string
 	timeout bool // the per-call time limit stopped it
+	notSent bool // a connection the plugin asked for was refused: nothing was sent
 	err     error
 }
 
@@ -89,7 +91,8 @@ type module struct {
 	settings map[string]string
 	secrets  []string // values of secret settings (and their escaped forms), scrubbed from texts
 	hosts    allowlist
-	headers  headerFilter // the response headers the plugin reads
+	operator *operatorEgress // what the operator's config names (set by Host.load)
+	headers  headerFilter    // the response headers the plugin reads
 	lastURL  atomic.Pointer[checkedURL]
 	config   []byte // the encoded abi.Configure
 
@@ -380,11 +383,12 @@ func (m *module) prepare(ctx context.Context, all map[string]string) error {
 		m.logger.Warn("setting is not declared by the plugin and is ignored by it",
 			slog.String("plugin", m.name), slog.String("key", "SMS.SETTINGS."+k))
 	}
-	hosts, err := buildAllowlist(&m.manifest, settings)
+	hosts, err := m.buildAllowlist(settings, all)
 	if err != nil {
 		return err
 	}
 	m.settings, m.hosts = settings, hosts
+	m.logEgress()
 	m.headers = newHeaderFilter(m.manifest.ResponseHeaders)
 	m.secrets = secretValues(&m.manifest, settings)
 	m.config = abi.AppendConfigure(nil, &abi.Configure{Settings: settings})
@@ -437,7 +441,8 @@ func (m *module) scrub(s string) string {
 
 // configure hands an instance its settings.
 func (m *module) configure(ctx context.Context, in *instance) error {
-	out, err := m.invoke(ctx, in, in.fnConfigure, m.config, true)
+	cctx := context.WithValue(ctx, secretsKey{}, m.secrets)
+	out, err := m.invoke(cctx, in, in.fnConfigure, m.config, true)
 	if err != nil {
 		return fmt.Errorf("plugin %s failed to configure: %w", m.name, err)
 	}
@@ -541,6 +546,9 @@ func validateManifest(man *abi.Manifest) error {
 	}
 	if !validName(man.Name) {
 		return fmt.Errorf("name %q is not a service name (A-Z, 0-9 and _, starting with a letter, at most 64)", truncate(man.Name, 80))
+	}
+	if err := checkNamePrefix(man.Name, builtin.Names); err != nil {
+		return err
 	}
 	if man.Version == "" || len(man.Version) > 64 {
 		return errors.New("version must be 1 to 64 characters")

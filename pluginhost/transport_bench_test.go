@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/chelseru/chelseru/internal/fakeprovider"
+	"github.com/chelseru/chelseru/sdk/abi"
 )
 
 // BenchmarkProviderRoundTrip weighs the host's side of one provider round
@@ -24,7 +26,8 @@ func BenchmarkProviderRoundTrip(b *testing.B) {
 	url := srv.URL() + "/v1/" + fakeprovider.KavenegarAPIKey + "/verify/lookup.json"
 	const form = "receptor=09123456789&token=4821&template=100"
 
-	tr := newTransport()
+	cfg := Config{Service: "KAVENEGAR_COM", Settings: map[string]string{"KAVENEGAR_COM_BASE_URL": srv.URL()}}
+	tr := newTransport(newGuard(operatorEgressOf(&cfg), nil), DefaultIdleConnTimeout)
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	viaNetHTTP := func() error {
@@ -57,10 +60,24 @@ func BenchmarkProviderRoundTrip(b *testing.B) {
 		_ = append([]byte(nil), resp.Body()...)
 		return nil
 	}
+	// The host's own caller: fasthttp through the egress guard's dialer and
+	// the stale-connection check (egress.go, staleconn.go).
+	hc := newFastCaller(cfg.withDefaults(), newGuard(operatorEgressOf(&cfg), nil), &counters{})
+	defer hc.close()
+	u, err := neturl.Parse(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cu := &checkedURL{raw: url, u: u, uri: url}
+	q := &abi.Request{Method: "POST", URL: url, Headers: []abi.Header{{Name: "Content-Type", Value: "application/x-www-form-urlencoded"}}, Body: form}
+	viaCaller := func() error {
+		_, err := hc.call(context.Background(), q, cu, headerFilter{})
+		return err
+	}
 	for _, c := range []struct {
 		name string
 		do   func() error
-	}{{"net-http", viaNetHTTP}, {"fasthttp", viaFasthttp}} {
+	}{{"net-http", viaNetHTTP}, {"fasthttp", viaFasthttp}, {"host-caller", viaCaller}} {
 		b.Run(c.name+"/serial", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

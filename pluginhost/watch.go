@@ -25,12 +25,14 @@ type watcher struct {
 	stopc   chan struct{}
 	done    chan struct{}
 	started bool
+	refused string // the last error of the folder check, logged once
 }
 
 // fileState is what the watcher last saw of one file.
 type fileState struct {
 	size  int64
 	mtime time.Time
+	mode  os.FileMode // a chmod go-w makes a refused file worth another look
 	sha   string
 	name  string // manifest name; "" when the file did not load
 }
@@ -81,6 +83,9 @@ func readFile(path string, limit int) ([]byte, os.FileInfo, error) {
 	if st.Size() > int64(limit) {
 		return nil, st, fmt.Errorf("file is %d bytes, over the %d-byte limit (SMS.PLUGIN_MAX_MODULE_BYTES)", st.Size(), limit)
 	}
+	if err := checkMode("module "+path, path, st.Mode()); err != nil {
+		return nil, st, err
+	}
 	b, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
 	return b, st, err
 }
@@ -89,6 +94,11 @@ func readFile(path string, limit int) ([]byte, os.FileInfo, error) {
 // that declares the service (first in name order), loaded and not yet
 // prepared, and a note on files that failed to load, for Open's error.
 func (w *watcher) scan(ctx context.Context, h *Host) (*module, string, error) {
+	if err := checkDirMode(w.dir); err != nil {
+		w.refused = err.Error()
+		h.log.Error("PLUGINS_DIR refused; only the built-in plugins are used", slog.String("error", err.Error()))
+		return nil, err.Error(), nil
+	}
 	paths, err := w.list()
 	if err != nil {
 		return nil, "", fmt.Errorf("PLUGINS_DIR %s: %w", w.dir, err)
@@ -106,11 +116,14 @@ func (w *watcher) scan(ctx context.Context, h *Host) (*module, string, error) {
 		}
 		wasm, st, err := readFile(p, h.cfg.MaxModuleBytes)
 		if err != nil {
+			if st != nil {
+				w.files[p] = fileState{size: st.Size(), mtime: st.ModTime(), mode: st.Mode()}
+			}
 			h.log.Warn("plugin file cannot be read", slog.String("file", p), slog.String("error", err.Error()))
 			broken = append(broken, filepath.Base(p)+": "+err.Error())
 			continue
 		}
-		fs := fileState{size: st.Size(), mtime: st.ModTime(), sha: shaHex(wasm)}
+		fs := fileState{size: st.Size(), mtime: st.ModTime(), mode: st.Mode(), sha: shaHex(wasm)}
 		m, err := h.load(ctx, wasm, p)
 		if err != nil && p == named {
 			// The file the config selects by name: its failure is the error.
@@ -183,6 +196,14 @@ func (w *watcher) stop() {
 // Open. A module that fails them is refused and the old one keeps serving.
 func (w *watcher) poll(h *Host) {
 	ctx := context.Background()
+	if err := checkDirMode(w.dir); err != nil {
+		if msg := err.Error(); msg != w.refused {
+			w.refused = msg
+			h.log.Error("PLUGINS_DIR refused; its files are not loaded", slog.String("error", msg))
+		}
+		return
+	}
+	w.refused = ""
 	paths, err := w.list()
 	if err != nil {
 		h.log.Warn("PLUGINS_DIR cannot be listed", slog.String("dir", w.dir), slog.String("error", err.Error()))
@@ -197,7 +218,7 @@ func (w *watcher) poll(h *Host) {
 			continue
 		}
 		old, known := w.files[p]
-		if known && old.size == st.Size() && old.mtime.Equal(st.ModTime()) {
+		if known && old.size == st.Size() && old.mtime.Equal(st.ModTime()) && old.mode == st.Mode() {
 			continue
 		}
 		if w.unselected(h, p, named) {
@@ -205,10 +226,14 @@ func (w *watcher) poll(h *Host) {
 		}
 		wasm, st, err := readFile(p, h.cfg.MaxModuleBytes)
 		if err != nil {
+			if st != nil {
+				w.files[p] = fileState{size: st.Size(), mtime: st.ModTime(), mode: st.Mode()}
+				h.log.Warn("plugin file refused", slog.String("file", p), slog.String("error", err.Error()))
+			}
 			continue // being replaced; next poll
 		}
 		sha := shaHex(wasm)
-		fs := fileState{size: st.Size(), mtime: st.ModTime(), sha: sha}
+		fs := fileState{size: st.Size(), mtime: st.ModTime(), mode: st.Mode(), sha: sha}
 		if known && old.sha == sha {
 			fs.name = old.name
 			w.files[p] = fs
@@ -235,6 +260,12 @@ func (w *watcher) poll(h *Host) {
 			continue
 		}
 		if err := h.checkPin(m.name, wasm); err != nil {
+			h.stats.reloadFailures.Add(1)
+			h.log.Error("changed plugin refused; the running module stays", slog.String("file", p), slog.String("error", err.Error()))
+			m.discard(ctx)
+			continue
+		}
+		if err := h.admit(m); err != nil {
 			h.stats.reloadFailures.Add(1)
 			h.log.Error("changed plugin refused; the running module stays", slog.String("file", p), slog.String("error", err.Error()))
 			m.discard(ctx)

@@ -164,6 +164,13 @@ func TestPluginCheck(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"name": "KAVENEGAR_COM"`) {
 		t.Fatalf("plugin check kavenegar: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
+	// The hosts it asks for, what it receives, and that it is a built-in.
+	for _, want := range []string{"egress: the manifest asks for api.kavenegar.com", "SMS.PLUGIN_ALLOWED_HOSTS.KAVENEGAR_COM",
+		"settings: receives exactly KAVENEGAR_COM_API_KEY", "override: KAVENEGAR_COM is a built-in plugin"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plugin check output lacks %q:\n%s", want, out)
+		}
+	}
 	notWasm := writeFile(t, dir, "x.wasm", "this is not wasm")
 	code, _, errs = chelseru(t, dir, "plugin", "check", notWasm)
 	if code != exitFailure {

@@ -26,6 +26,7 @@ func registerPluginMetrics(reg *prometheus.Registry, h *pluginhost.Host) {
 	counter("reloads_total", "Plugin modules swapped in from PLUGINS_DIR.", func(s pluginhost.Stats) int64 { return s.Reloads })
 	counter("reload_failures_total", "Changed plugin modules refused.", func(s pluginhost.Stats) int64 { return s.ReloadFailures })
 	counter("http_requests_total", "Provider HTTP requests answered.", func(s pluginhost.Stats) int64 { return s.HTTPRequests })
+	counter("stale_retries_total", "Provider requests made again because a reused connection had been closed by the provider (nothing was sent).", func(s pluginhost.Stats) int64 { return s.StaleRetries })
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Namespace: "chelseru", Subsystem: "plugin", Name: "http_seconds_total", Help: "Total time of provider HTTP requests.",
 	}, func() float64 { return float64(h.Stats().HTTPNanos) / 1e9 }))

@@ -93,6 +93,9 @@ func cmdPluginCheck(args []string, stdout io.Writer) error {
 		return fmt.Errorf("%s: manifest: %w", path, err)
 	}
 	fmt.Fprintf(stdout, "%s\n", out)
+	for _, line := range pluginhost.CheckNotes(rep.Manifest) {
+		fmt.Fprintln(stdout, line)
+	}
 	fmt.Fprintf(stdout, "time limit: %s\n", rep.TimeLimit)
 	if len(rep.Placeholders) > 0 {
 		fmt.Fprintf(stdout, "settings given the placeholder %s: %s\n", pluginhost.CheckPlaceholder, strings.Join(rep.Placeholders, ", "))

@@ -163,6 +163,9 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 		MaxModuleBytes:   cfg.SMS.PluginMaxModuleBytes,
 		Interrupt:        cfg.SMS.PluginInterrupt,
 		Logger:           log.With("component", "plugins"),
+		AllowedHosts:     cfg.SMS.PluginAllowedHosts,
+		Overrides:        cfg.SMS.PluginOverrides,
+		IdleConnTimeout:  cfg.SMS.ProviderIdleTimeout,
 	})
 	if err != nil {
 		return nil, err

@@ -130,6 +130,8 @@ type Server struct {
 	capacity int
 
 	count    atomic.Int64
+	conns    atomic.Int64  // connections accepted (net/http server only)
+	idle     time.Duration // keep-alive timeout (net/http server only; 0: net/http's default)
 	behavior atomic.Int32
 	msgID    atomic.Int64
 
@@ -160,7 +162,14 @@ func newServer(kind string, handle func(*Server, exchange), opts []Option) *Serv
 	if s.useFast {
 		s.startFast()
 	} else {
-		s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+		s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+		s.srv.Config.IdleTimeout = s.idle
+		s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				s.conns.Add(1)
+			}
+		}
+		s.srv.Start()
 		s.url = s.srv.URL
 	}
 	return s
@@ -238,6 +247,15 @@ func (s *Server) Received() []Received {
 
 // Count returns how many requests the server has served.
 func (s *Server) Count() int64 { return s.count.Load() }
+
+// Conns returns how many connections the server has accepted (0 with
+// WithFastHTTP).
+func (s *Server) Conns() int64 { return s.conns.Load() }
+
+// WithIdleTimeout makes the server close a keep-alive connection idle for
+// d, as real providers do (Apache after 5 s), to test the clients' handling
+// of connections closed under them. net/http server only.
+func WithIdleTimeout(d time.Duration) Option { return func(s *Server) { s.idle = d } }
 
 // Close releases held requests and shuts the server down. It does not block
 // on hung handlers and may be called more than once.

@@ -45,6 +45,8 @@ func TestThroughHost(t *testing.T) {
 				h, err := pluginhost.Open(context.Background(), pluginhost.Config{
 					DataDir: cache, PluginsDir: dir, Service: service, Settings: settings, Timeout: 300 * time.Millisecond,
 					Logger: slog.New(slog.DiscardHandler), Builtins: fstest.MapFS{}, PollInterval: -1,
+					// The module in PluginsDir has a built-in's name: the operator opts in.
+					Overrides: []string{service},
 				})
 				if err != nil {
 					t.Fatal(err)

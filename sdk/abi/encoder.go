@@ -1,7 +1,7 @@
 package abi
 
 import (
-	"unsafe"
+	"strings"
 
 	"github.com/chelseru/chelseru/sdk/jsonlite"
 )
@@ -11,12 +11,15 @@ import (
 // for the same endpoint with the same headers on nearly every send, and in
 // a wasm guest encoding them again (~0.7 µs) was a tenth of a send. The
 // remembered encoding is reused only when the method, the URL and every
-// header name and value are the very same strings (same bytes in memory,
-// which for immutable strings means the same contents). The zero value is
-// ready to use; an ActionEncoder is not safe for concurrent use.
+// header name and value have the same contents as the remembered copies.
+// Strings are compared by content, never by address: the SDK decodes every
+// message into one reused buffer, so a string that is a view of the message
+// (Value: m.To) has the same address and length from send to send while
+// its bytes change. The zero value is ready to use; an ActionEncoder is not
+// safe for concurrent use.
 type ActionEncoder struct {
 	method, url string
-	headers     []Header // a copy of the last headers (string headers only)
+	headers     []Header // copies of the last headers (owned by the encoder)
 	prefix      []byte   // {"request":{"method":…,"url":…[,"headers":[…]]
 }
 
@@ -42,26 +45,28 @@ func (e *ActionEncoder) Append(dst []byte, a *Action) []byte {
 	return append(b, q.Body...)
 }
 
-func sameString(a, b string) bool {
-	return len(a) == len(b) && unsafe.StringData(a) == unsafe.StringData(b)
-}
-
-// same reports whether q's method, URL and headers are the remembered ones.
+// same reports whether q's method, URL and headers have the contents of the
+// remembered ones.
 func (e *ActionEncoder) same(q *Request) bool {
-	if e.prefix == nil || !sameString(q.Method, e.method) || !sameString(q.URL, e.url) || len(q.Headers) != len(e.headers) {
+	if e.prefix == nil || q.Method != e.method || q.URL != e.url || len(q.Headers) != len(e.headers) {
 		return false
 	}
 	for i, h := range q.Headers {
-		if !sameString(h.Name, e.headers[i].Name) || !sameString(h.Value, e.headers[i].Value) {
+		if h.Name != e.headers[i].Name || h.Value != e.headers[i].Value {
 			return false
 		}
 	}
 	return true
 }
 
+// remember encodes q's head and keeps copies of its strings: a string of
+// q may be a view of a buffer the SDK reuses, whose bytes change later.
 func (e *ActionEncoder) remember(q *Request) {
-	e.method, e.url = q.Method, q.URL
-	e.headers = append(e.headers[:0], q.Headers...)
+	e.method, e.url = strings.Clone(q.Method), strings.Clone(q.URL)
+	e.headers = e.headers[:0]
+	for _, h := range q.Headers {
+		e.headers = append(e.headers, Header{Name: strings.Clone(h.Name), Value: strings.Clone(h.Value)})
+	}
 	b := append(e.prefix[:0], '{')
 	b = appendKey(b, "request", true)
 	e.prefix = appendRequestHead(b, q)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // TestActionEncoder: the same bytes as AppendAction for every action,
@@ -29,5 +30,24 @@ func TestActionEncoder(t *testing.T) {
 			}
 		}
 		hs[1].Value = "text/plain" // changed in place: must not reuse the old encoding
+	}
+}
+
+// TestActionEncoderViews: a request whose URL and header value are views of
+// one reused buffer (as the SDK's decoded message is) is encoded with the
+// buffer's current bytes, not the ones of the previous call: same address
+// and length must not mean the same string.
+func TestActionEncoderViews(t *testing.T) {
+	buf := []byte("09121111111")
+	view := unsafe.String(&buf[0], len(buf))
+	var e ActionEncoder
+	for _, number := range []string{"09121111111", "09122222222", "09123333333"} {
+		copy(buf, number) // the next message, decoded into the same buffer
+		a := Action{Request: &Request{Method: "POST", URL: view, Headers: []Header{{Name: "X-To", Value: view}}}}
+		got := string(e.Append(nil, &a))
+		want := string(AppendAction(nil, &a))
+		if got != want || strings.Count(got, number) != 2 {
+			t.Fatalf("number %s: encoded\n%s\nwant\n%s", number, got, want)
+		}
 	}
 }

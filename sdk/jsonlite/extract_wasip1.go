@@ -2,7 +2,10 @@
 
 package jsonlite
 
-import "unsafe"
+import (
+	"strings"
+	"unsafe"
+)
 
 // In a wasm guest a byte of JSON costs several nanoseconds, ten times what
 // it costs natively, and the answers plugins read are mostly text to be
@@ -16,19 +19,20 @@ import "unsafe"
 //go:noescape
 func hostJSONExtract(doc unsafe.Pointer, docLen uint32, paths unsafe.Pointer, pathsLen uint32, out unsafe.Pointer, outLen uint32) int32
 
-// The encoding of the last paths, and the strings it was made from: a
-// plugin passes the same package-level paths on every call, and comparing
-// string headers is cheaper than encoding again. Strings are immutable, so
-// the same data pointer and length mean the same bytes. (A plugin runs one
-// call at a time.)
+// The encoding of the last paths, and copies of the strings it was made
+// from: a plugin passes the same package-level paths on every call, and
+// comparing a few short strings is cheaper than encoding again. The strings
+// are compared by content, never by address: a path element may be a view
+// of a buffer the SDK reuses (a response's state, say), whose bytes change
+// while its address and length stay. (A plugin runs one call at a time.)
 var (
 	pathsBuf   []byte
-	pathsElems []string // every element of the encoded paths, in order
+	pathsElems []string // copies of every element of the encoded paths, in order
 	pathsLens  []int    // the number of elements of each path
 )
 
 // encodedPaths returns the encoding of paths, reusing the last one when
-// paths holds the same strings.
+// paths holds strings with the same contents.
 func encodedPaths(paths [][]string) ([]byte, error) {
 	if len(paths) == len(pathsLens) && pathsBuf != nil {
 		same, k := true, 0
@@ -40,7 +44,7 @@ func encodedPaths(paths [][]string) ([]byte, error) {
 			for _, e := range p {
 				c := pathsElems[k]
 				k++
-				if len(e) != len(c) || unsafe.StringData(e) != unsafe.StringData(c) {
+				if e != c {
 					same = false
 					break
 				}
@@ -62,7 +66,9 @@ func encodedPaths(paths [][]string) ([]byte, error) {
 	pathsElems, pathsLens = pathsElems[:0], pathsLens[:0]
 	for _, p := range paths {
 		pathsLens = append(pathsLens, len(p))
-		pathsElems = append(pathsElems, p...)
+		for _, e := range p {
+			pathsElems = append(pathsElems, strings.Clone(e))
+		}
 	}
 	return enc, nil
 }

@@ -21,25 +21,30 @@ import (
 	"github.com/chelseru/chelseru/sdk/abi"
 )
 
-// version is set with -ldflags "-X main.version=2" to build a second module.
-var version = "1"
+// version is set with -ldflags "-X main.version=2" to build a second module;
+// name with -ldflags "-X main.name=KAVENEGAR_COM" to build one with another
+// name (its settings keys follow it).
+var (
+	version = "1"
+	name    = "TESTPLUG"
+)
 
 type plug struct{ settings map[string]string }
 
 func (p *plug) Manifest() abi.Manifest {
 	return abi.Manifest{
-		ABI: abi.Version, Name: "TESTPLUG", Version: version, Text: true, Templates: true,
+		ABI: abi.Version, Name: name, Version: version, Text: true, Templates: true,
 		Settings: []abi.Setting{
-			{Key: "TESTPLUG_API_KEY", Required: true, Secret: true},
-			{Key: "TESTPLUG_BASE_URL"},
-			{Key: "TESTPLUG_MODE", Default: "plain"},
+			{Key: name + "_API_KEY", Required: true, Secret: true},
+			{Key: name + "_BASE_URL"},
+			{Key: name + "_MODE", Default: "plain"},
 		},
 		Hosts: []string{"allowed.example"},
 	}
 }
 
 func (p *plug) Configure(s map[string]string) error {
-	if s["TESTPLUG_API_KEY"] == "refuse" {
+	if s[name+"_API_KEY"] == "refuse" {
 		return errors.New("SETTINGS.TESTPLUG_API_KEY is refused")
 	}
 	p.settings = s
@@ -49,7 +54,7 @@ func (p *plug) Configure(s map[string]string) error {
 func (p *plug) request(state string) *abi.Request {
 	return &abi.Request{
 		Method:  "POST",
-		URL:     p.settings["TESTPLUG_BASE_URL"] + "/v1/" + p.settings["TESTPLUG_API_KEY"] + "/send",
+		URL:     p.settings[name+"_BASE_URL"] + "/v1/" + p.settings[name+"_API_KEY"] + "/send",
 		Headers: []abi.Header{{Name: "Content-Type", Value: "text/plain"}},
 		Body:    "state=" + state,
 	}
