@@ -303,30 +303,54 @@ func (s *Server) runSocket(c net.Conn, sr *socketRequest) {
 	so.ws = ws
 	s.sockets.register(so)
 	s.metrics.chat.open.Inc()
-	defer func() {
-		so.mu.Lock()
-		so.closed = true
-		so.queue, so.spare, so.pending = nil, nil, nil
-		so.mu.Unlock()
-		so.sub.Cancel()
-		if so.lingering { // let the client finish writing and read its 1009
-			_ = ws.NetConn().SetReadDeadline(time.Now().Add(closeGrace))
-			_, _ = io.CopyN(io.Discard, ws.NetConn(), lingerBytes)
-		}
-		_ = ws.NetConn().Close()
-		s.sockets.remove(so)
-		s.metrics.chat.open.Dec()
-	}()
 	// Registered first, then the session is looked up: a revocation either
 	// finds the socket registered or happened before this look-up.
 	exp, err := s.auth.SessionExpiry(reqContext(), so.p)
 	if err != nil {
 		code, reason := s.refusal(err, CloseUnauthorized)
-		refuse(ws, code, reason)
+		so.shut(code, reason, closeGrace)
+	} else {
+		s.sockets.setExpiry(so, exp)
+	}
+	if err != nil || !so.start(sr.since) {
+		so.end()
 		return
 	}
-	s.sockets.setExpiry(so, exp)
-	so.serve(sr.since)
+	// The reader runs on a fresh goroutine: this one's stack grew while
+	// upgrading, looking the session up and replaying, and an idle socket
+	// should hold a small one.
+	go so.read()
+}
+
+// end releases a socket that stopped: its subscription, its connection
+// (after lingering when the client sent a frame over the limit) and its
+// place in the registry.
+func (so *socket) end() {
+	s := so.srv
+	so.mu.Lock()
+	so.closed = true
+	so.queue, so.spare, so.pending = nil, nil, nil
+	so.mu.Unlock()
+	so.sub.Cancel()
+	nc := so.ws.NetConn()
+	if so.lingering { // let the client finish writing and read its 1009
+		_ = nc.SetReadDeadline(time.Now().Add(closeGrace))
+		_, _ = io.CopyN(io.Discard, nc, lingerBytes)
+	} else if so.isClosed() {
+		// Closed by the server (shut): give the client grace to answer
+		// the close frame, as the read loop would have.
+		_ = nc.SetReadDeadline(time.Now().Add(closeGrace))
+		_, _ = io.CopyN(io.Discard, nc, 1<<16)
+	}
+	_ = nc.Close()
+	s.sockets.remove(so)
+	s.metrics.chat.open.Dec()
+}
+
+func (so *socket) isClosed() bool {
+	so.mu.Lock()
+	defer so.mu.Unlock()
+	return so.closed
 }
 
 // refuse closes a socket with code before it served anything.
@@ -390,25 +414,32 @@ type socket struct {
 
 var _ chelseru.Subscriber = (*socket)(nil)
 
-// serve subscribes, replays what the client missed, then reads frames until
-// the socket ends.
-func (so *socket) serve(since int64) {
+// start sets the socket's read limits and deadline and replays what the
+// client missed; it reports whether the socket is still usable.
+func (so *socket) start(since int64) bool {
 	s := so.srv
 	ws := so.ws
 	opts := &s.opts.Chat
 	ws.SetReadLimit(int64(s.chat.Options().MaxMessageChars)*6 + 1024)
 	_ = ws.SetReadDeadline(time.Now().Add(opts.IdleTimeout))
 	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(opts.IdleTimeout)) })
+	return so.replay(since)
+}
 
-	if !so.replay(since) {
-		return
-	}
-	buf := make([]byte, 0, 256)
+// read reads frames until the socket ends, then releases it.
+func (so *socket) read() {
+	defer so.end()
+	ws := so.ws
+	idle := so.srv.opts.Chat.IdleTimeout
+	var buf []byte // allocated with the first frame: none while idle
 	for {
 		_, r, err := ws.NextReader()
 		if err != nil {
 			so.lingering = errors.Is(err, websocket.ErrReadLimit)
 			return // closed, dead (read deadline), too large (1009 sent), ...
+		}
+		if buf == nil {
+			buf = make([]byte, 0, 256)
 		}
 		buf = buf[:0]
 		for {
@@ -425,10 +456,10 @@ func (so *socket) serve(since int64) {
 				return
 			}
 		}
-		_ = ws.SetReadDeadline(time.Now().Add(opts.IdleTimeout))
+		_ = ws.SetReadDeadline(time.Now().Add(idle))
 		so.handle(buf)
 		if cap(buf) > 4096 {
-			buf = make([]byte, 0, 256) // keep no large buffer while idle
+			buf = nil // keep no large buffer while idle
 		}
 	}
 }
