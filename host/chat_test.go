@@ -757,3 +757,50 @@ func shutdown(t *testing.T, e *env) {
 		t.Fatal(err)
 	}
 }
+
+func TestChatPingPongAndDeadPeers(t *testing.T) {
+	e := newEnv(t, func(c *config) {
+		c.host.Chat.PingInterval = time.Second
+		c.host.Chat.IdleTimeout = 2 * time.Second
+	})
+	a, b := e.chatUser("09120000151"), e.chatUser("09120000152")
+	room := e.room(a, b)
+	ca := e.dial(a, room, "")
+	pings := make(chan struct{}, 16)
+	ca.SetPingHandler(func(data string) error {
+		pings <- struct{}{}
+		return ca.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	pongs := make(chan string, 1)
+	ca.SetPongHandler(func(data string) error { pongs <- data; return nil })
+	if err := ca.WriteControl(websocket.PingMessage, []byte("are you there"), time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	go func() { // a reads (and so answers pings) until the end of the test
+		for {
+			if _, _, err := ca.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	if got := <-pongs; got != "are you there" {
+		t.Fatalf("pong %q", got)
+	}
+	// b's socket never reads, so never answers a ping: it is reaped.
+	cb := e.dial(b, room, "")
+	<-pings
+	<-pings // a was pinged twice, so more than an idle timeout has passed for b
+	<-pings
+	for i := 0; e.srv.OpenSockets() != 1; i++ {
+		if i > 300 {
+			t.Fatalf("%d sockets open; the silent one was not closed", e.srv.OpenSockets())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	_ = cb
+	// a, which answered every ping, is still served.
+	send(t, ca, map[string]any{"message": "still here"})
+	if n := e.srv.OpenSockets(); n != 1 {
+		t.Fatalf("%d sockets open, want a's", n)
+	}
+}

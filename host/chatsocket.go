@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/fasthttp/websocket"
@@ -111,7 +112,7 @@ var writePool = &sync.Pool{}
 // headers are checked before, on the fasthttp request.
 var upgrader = websocket.Upgrader{
 	HandshakeTimeout: handshakeTimeout,
-	ReadBufferSize:   socketReadBuffer,
+	ReadBufferSize:   0, // use hijacked.br
 	WriteBufferSize:  socketWriteBuffer,
 	WriteBufferPool:  writePool,
 	CheckOrigin:      func(*http.Request) bool { return true },
@@ -255,14 +256,21 @@ func detach(c net.Conn) (net.Conn, bool) {
 }
 
 // hijacked is the http.ResponseWriter and http.Hijacker the upgrader
-// writes its 101 through: the detached connection.
-type hijacked struct{ c net.Conn }
+// writes its 101 through: the detached connection. Its read buffer becomes
+// the websocket reader's (the upgrader takes a hijacked reader larger than
+// 256 bytes when its own ReadBufferSize is 0), so the socket can see what
+// is buffered.
+type hijacked struct {
+	c  net.Conn
+	br *bufio.Reader
+}
 
-func (h hijacked) Header() http.Header         { return http.Header{} }
-func (h hijacked) Write(b []byte) (int, error) { return len(b), nil }
-func (h hijacked) WriteHeader(int)             {}
-func (h hijacked) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return h.c, bufio.NewReadWriter(bufio.NewReaderSize(h.c, 16), bufio.NewWriterSize(h.c, 16)), nil
+func (h *hijacked) Header() http.Header         { return http.Header{} }
+func (h *hijacked) Write(b []byte) (int, error) { return len(b), nil }
+func (h *hijacked) WriteHeader(int)             {}
+func (h *hijacked) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h.br = bufio.NewReaderSize(h.c, socketReadBuffer)
+	return h.c, bufio.NewReadWriter(h.br, bufio.NewWriterSize(h.c, 16)), nil
 }
 
 // runSocket upgrades c and serves the socket until it ends.
@@ -285,7 +293,8 @@ func (s *Server) runSocket(c net.Conn, sr *socketRequest) {
 			}
 		}
 	}
-	ws, err := upgrader.Upgrade(hijacked{c}, sr.req, nil)
+	h := &hijacked{c: c}
+	ws, err := upgrader.Upgrade(h, sr.req, nil)
 	if err != nil {
 		_ = c.Close()
 		if so != nil {
@@ -300,7 +309,10 @@ func (s *Server) runSocket(c net.Conn, sr *socketRequest) {
 		refuse(ws, sr.code, sr.reason)
 		return
 	}
-	so.ws = ws
+	so.ws, so.br = ws, h.br
+	if sc, ok := c.(syscall.Conn); ok {
+		so.raw, _ = sc.SyscallConn()
+	}
 	s.sockets.register(so)
 	s.metrics.chat.open.Inc()
 	// Registered first, then the session is looked up: a revocation either
@@ -370,6 +382,7 @@ func refuse(ws *websocket.Conn, code int, reason string) {
 const (
 	frameData = iota
 	framePing
+	framePong
 )
 
 // outFrame is one frame waiting in a socket's queue.
@@ -386,6 +399,8 @@ type socket struct {
 	room *chat.RoomInfo
 	p    auth.Principal
 	sub  chelseru.Subscription
+	br   *bufio.Reader   // the websocket reader's buffer
+	raw  syscall.RawConn // for waiting on a shallow stack; nil without a descriptor
 
 	// expires and nextPing are the sweeper's, under socketHub.mu.
 	expires  time.Time
@@ -414,6 +429,35 @@ type socket struct {
 
 var _ chelseru.Subscriber = (*socket)(nil)
 
+// control consumes a ping or pong frame that is whole in the read buffer,
+// answering a ping through the writer: the websocket reader would handle it
+// too, but then go on to wait for the next frame deep in its own calls,
+// holding a 4 KiB stack where idleWait holds 2 KiB. Anything else (a data
+// frame, a close, a malformed header) is left to the websocket reader.
+func (so *socket) control() bool {
+	if so.raw == nil || so.br.Buffered() < 2 {
+		return false
+	}
+	h, _ := so.br.Peek(2)
+	op, n := h[0]&0x0f, int(h[1]&0x7f)
+	// FIN set, no RSV bits, a ping (9) or pong (10), masked (as every
+	// client frame must be), a control-frame length.
+	if h[0]&0xf0 != 0x80 || (op != 9 && op != 10) || h[1]&0x80 == 0 || n > 125 || so.br.Buffered() < 6+n {
+		return false
+	}
+	f, _ := so.br.Peek(6 + n)
+	if op == 9 {
+		payload := make([]byte, n)
+		for i := range payload {
+			payload[i] = f[6+i] ^ f[2+i%4]
+		}
+		so.push(outFrame{b: payload, kind: framePong})
+	}
+	_, _ = so.br.Discard(6 + n)
+	_ = so.ws.SetReadDeadline(time.Now().Add(so.srv.opts.Chat.IdleTimeout))
+	return true
+}
+
 // start sets the socket's read limits and deadline and replays what the
 // client missed; it reports whether the socket is still usable.
 func (so *socket) start(since int64) bool {
@@ -433,6 +477,12 @@ func (so *socket) read() {
 	idle := so.srv.opts.Chat.IdleTimeout
 	var buf []byte // allocated with the first frame: none while idle
 	for {
+		if err := so.idleWait(); err != nil {
+			return
+		}
+		if ok := so.control(); ok {
+			continue
+		}
 		_, r, err := ws.NextReader()
 		if err != nil {
 			so.lingering = errors.Is(err, websocket.ErrReadLimit)
@@ -683,6 +733,8 @@ func (so *socket) write() {
 		for _, f := range batch {
 			if f.kind == framePing {
 				err = so.ws.WriteControl(websocket.PingMessage, nil, deadline)
+			} else if f.kind == framePong {
+				err = so.ws.WriteControl(websocket.PongMessage, f.b, deadline)
 			} else if err = so.ws.WriteMessage(websocket.TextMessage, f.b); err == nil {
 				s.metrics.chat.out.Inc()
 				if !f.at.IsZero() {
