@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttputil"
 
 	"github.com/chelseru/chelseru/host"
 )
@@ -802,5 +805,38 @@ func TestChatPingPongAndDeadPeers(t *testing.T) {
 	send(t, ca, map[string]any{"message": "still here"})
 	if n := e.srv.OpenSockets(); n != 1 {
 		t.Fatalf("%d sockets open, want a's", n)
+	}
+}
+
+// TestChatWithoutADescriptor serves the socket through an in-memory
+// listener: no descriptor to duplicate, so the socket is served inside
+// fasthttp's hijack handler instead.
+func TestChatWithoutADescriptor(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.chatUser("09120000161"), e.chatUser("09120000162")
+	room := e.room(a, b)
+	ln := fasthttputil.NewInmemoryListener()
+	srv := &fasthttp.Server{Handler: e.srv.Handler()}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Shutdown(); ln.Close() })
+	d := websocket.Dialer{NetDial: func(string, string) (net.Conn, error) { return ln.Dial() }}
+	dial := func(u chatUser) *websocket.Conn {
+		c, _, err := d.Dial(fmt.Sprintf("ws://chat.test/ws/chat/%d/", room), http.Header{"Authorization": {"Bearer " + u.access}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	ca, cb := dial(a), dial(b)
+	send(t, ca, map[string]any{"message": "in memory"})
+	for _, c := range []*websocket.Conn{ca, cb} {
+		if ev := mustNext(t, c); ev.str("message") != "in memory" || ev.id() != 1 {
+			t.Fatalf("got %v", ev)
+		}
+	}
+	send(t, cb, map[string]any{"type": "read", "id": 1})
+	if ev := mustNext(t, ca); ev.str("type") != "read" {
+		t.Fatalf("got %v", ev)
 	}
 }

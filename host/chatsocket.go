@@ -157,10 +157,10 @@ func (s *Server) handleChatSocket(ctx *fasthttp.RequestCtx, rs *reqState, room i
 	ctx.Hijack(func(c net.Conn) {
 		nc, ok := detach(c)
 		if !ok {
-			s.runSocket(c, sr) // no descriptor to take: serve inside the hijack
+			s.runSocket(c, sr, false) // no descriptor to take: serve inside the hijack
 			return
 		}
-		go s.runSocket(nc, sr)
+		go s.runSocket(nc, sr, true)
 	})
 	rs.status = fasthttp.StatusSwitchingProtocols
 }
@@ -273,8 +273,9 @@ func (h *hijacked) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return h.c, bufio.NewReadWriter(h.br, bufio.NewWriterSize(h.c, 16)), nil
 }
 
-// runSocket upgrades c and serves the socket until it ends.
-func (s *Server) runSocket(c net.Conn, sr *socketRequest) {
+// runSocket upgrades c and serves the socket: until it ends when c is
+// still fasthttp's (not detached), else until its reader is started.
+func (s *Server) runSocket(c net.Conn, sr *socketRequest, detached bool) {
 	// Subscribed before the 101 is sent: a client that sees the socket
 	// open misses nothing published after that. Events wait in pending
 	// until the socket serves.
@@ -328,6 +329,10 @@ func (s *Server) runSocket(c net.Conn, sr *socketRequest) {
 		so.end()
 		return
 	}
+	if !detached {
+		so.read() // returning would let fasthttp close c
+		return
+	}
 	// The reader runs on a fresh goroutine: this one's stack grew while
 	// upgrading, looking the session up and replaying, and an idle socket
 	// should hold a small one.
@@ -340,6 +345,7 @@ func (s *Server) runSocket(c net.Conn, sr *socketRequest) {
 func (so *socket) end() {
 	s := so.srv
 	so.mu.Lock()
+	shut := so.closed // closed by the server (shut), not by the client
 	so.closed = true
 	so.queue, so.spare, so.pending = nil, nil, nil
 	so.mu.Unlock()
@@ -348,21 +354,15 @@ func (so *socket) end() {
 	if so.lingering { // let the client finish writing and read its 1009
 		_ = nc.SetReadDeadline(time.Now().Add(closeGrace))
 		_, _ = io.CopyN(io.Discard, nc, lingerBytes)
-	} else if so.isClosed() {
-		// Closed by the server (shut): give the client grace to answer
-		// the close frame, as the read loop would have.
+	} else if shut {
+		// Closed by the server: give the client grace to answer the close
+		// frame.
 		_ = nc.SetReadDeadline(time.Now().Add(closeGrace))
 		_, _ = io.CopyN(io.Discard, nc, 1<<16)
 	}
 	_ = nc.Close()
 	s.sockets.remove(so)
 	s.metrics.chat.open.Dec()
-}
-
-func (so *socket) isClosed() bool {
-	so.mu.Lock()
-	defer so.mu.Unlock()
-	return so.closed
 }
 
 // refuse closes a socket with code before it served anything.
