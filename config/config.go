@@ -56,6 +56,8 @@ type Config struct {
 	Log    Log
 	// Storage is the STORAGE section (config/storage.go).
 	Storage Storage
+	// Chat is the CHAT section.
+	Chat Chat
 
 	// lines maps key paths to the line they were set on, for messages.
 	lines map[string]int
@@ -97,6 +99,10 @@ type Server struct {
 	// reverse proxy puts every client behind its own: raise it (or set 0)
 	// when the server sits behind a proxy.
 	MaxConnsPerIP int
+	// AllowedOrigins is SERVER.ALLOWED_ORIGINS, the Origin values
+	// (scheme://host[:port]) a chat socket is accepted from; default empty,
+	// meaning any (native apps send no Origin).
+	AllowedOrigins []string
 }
 
 // JWT is the JWT section, simplejwt's SIMPLE_JWT names.
@@ -318,6 +324,7 @@ func Default() *Config {
 		},
 		Log:     Log{Level: slog.LevelInfo, Format: "text"},
 		Storage: Storage{MinFreeBytes: DefaultMinFreeBytes},
+		Chat:    defaultChat(),
 	}
 }
 

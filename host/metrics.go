@@ -66,6 +66,8 @@ type metrics struct {
 	logins    map[string]prometheus.Counter
 	// sms counts /api/message/send/ requests by caller kind and outcome.
 	sms map[smsLabel]prometheus.Counter
+	// chat holds the chat socket metrics (chatmetrics.go).
+	chat chatMetrics
 }
 
 func newMetrics(reg **prometheus.Registry) (*metrics, error) {
@@ -109,6 +111,9 @@ func newMetrics(reg **prometheus.Registry) (*metrics, error) {
 	}
 	for r := route(0); r < numRoutes; r++ {
 		m.durations[r] = dur.WithLabelValues(r.String())
+	}
+	if err := m.chat.register(*reg); err != nil {
+		return nil, err
 	}
 	m.otpSends, m.logins, m.sms = map[string]prometheus.Counter{}, map[string]prometheus.Counter{}, map[smsLabel]prometheus.Counter{}
 	for _, o := range outcomes {

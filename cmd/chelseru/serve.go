@@ -17,6 +17,7 @@ import (
 
 	domain "github.com/chelseru/chelseru"
 	"github.com/chelseru/chelseru/auth"
+	"github.com/chelseru/chelseru/chat"
 	"github.com/chelseru/chelseru/config"
 	"github.com/chelseru/chelseru/host"
 	"github.com/chelseru/chelseru/pluginhost"
@@ -171,6 +172,8 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 		return nil, err
 	}
 	man := a.plugins.Manifest()
+	// Sessions deleted through auth are reported to the chat sockets.
+	revocations := chat.WatchRevocations(a.db)
 	a.auth, err = auth.New(auth.Options{
 		OTPLength:             cfg.Auth.Options.OTPLength,
 		OTPTTL:                cfg.Auth.Options.OTPExpiry(),
@@ -191,12 +194,16 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 		UserMessages:               cfg.SMS.UserMessages,
 		UserMessagesPerHour:        cfg.SMS.UserMessagesPerHour,
 	}, auth.Deps{
-		Store:  a.db,
+		Store:  revocations,
 		Sender: domain.NamingSender(a.plugins, cfg.SMS.TemplateParamNames()),
 		Tokens: issuer,
 		OTPKey: []byte(otpKey),
 		Logger: log.With("component", "auth"),
 	})
+	if err != nil {
+		return nil, err
+	}
+	chatSvc, err := newChat(cfg, a.db, log)
 	if err != nil {
 		return nil, err
 	}
@@ -209,9 +216,12 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 		TrustedProxies: cfg.Server.TrustedProxies,
 		MaxConnsPerIP:  cfg.Server.MaxConnsPerIP,
 		Logger:         log.With("component", "http"),
+		Chat:           chatOptions(cfg),
 	}, host.Deps{
-		Auth:  a.auth,
-		Ready: a.ready,
+		Auth:        a.auth,
+		Ready:       a.ready,
+		Chat:        chatSvc,
+		Revocations: revocations,
 	})
 	if err != nil {
 		return nil, err
