@@ -284,25 +284,19 @@ func chatBench(ctx context.Context, o chatOptions, log *slog.Logger, stderr io.W
 			return rep, fmt.Errorf("memory per socket: %w", err)
 		}
 	}
-	if loadSockets == 0 {
-		return rep, nil
-	}
-	log.Info("chat load: restarting the server")
-	if err := srv.restart(ctx, o.ReadyTimeout, log); err != nil {
-		return rep, fmt.Errorf("restarting the server: %w", err)
+	// Each message run in a server restarted for it: what one run left
+	// queued cannot reach the next.
+	runs := slices.Clone(o.Rates)
+	if o.ClosedDuration > 0 {
+		runs = append(runs, 0) // 0: the closed loop
 	}
 	var errs []error
-	for _, r := range o.Rates {
-		log.Info("chat open loop", "rooms", o.Rooms, "per_side", r)
-		res := runChatLoad(ctx, srv.addr, srv.cmd.Process.Pid, members[:loadSockets], r, o, log)
-		rep.Loads = append(rep.Loads, res)
-		if res.Error != "" {
-			errs = append(errs, fmt.Errorf("%s: %s", res.Label, res.Error))
+	for _, r := range runs {
+		log.Info("chat message run: restarting the server", "rooms", o.Rooms, "per_side", r)
+		if err := srv.restart(ctx, o.ReadyTimeout, log); err != nil {
+			return rep, errors.Join(append(errs, fmt.Errorf("restarting the server: %w", err))...)
 		}
-	}
-	if o.ClosedDuration > 0 {
-		log.Info("chat closed loop", "rooms", o.Rooms)
-		res := runChatLoad(ctx, srv.addr, srv.cmd.Process.Pid, members[:loadSockets], 0, o, log)
+		res := runChatLoad(ctx, srv.addr, srv.cmd.Process.Pid, members[:loadSockets], r, o, log)
 		rep.Loads = append(rep.Loads, res)
 		if res.Error != "" {
 			errs = append(errs, fmt.Errorf("%s: %s", res.Label, res.Error))
@@ -455,7 +449,7 @@ func (l *chatLoad) probe(ctx context.Context, timeout time.Duration) error {
 			return fmt.Errorf("probe: socket %d was closed: %w", i, s.err)
 		default:
 		}
-		if err := l.send(s, &buf, 0); err != nil {
+		if err := l.send(s, &buf, 0, 0); err != nil {
 			return fmt.Errorf("probe: socket %d: %w", i, err)
 		}
 	}
@@ -589,7 +583,7 @@ func runChatLoad(ctx context.Context, addr string, pid int, members []chatMember
 	l.drain(ctx, o.Drain)
 
 	t := l.totals()
-	h := l.latency()
+	h, lag := l.latency()
 	secs := res.Window.Seconds()
 	res.Sent, res.SentRate = t.sent, float64(t.sentWin)/secs
 	res.Delivered, res.DeliveredRate = t.got, float64(t.gotWin)/secs
@@ -598,6 +592,7 @@ func runChatLoad(ctx context.Context, addr string, pid int, members []chatMember
 	res.Closed, res.Sample = t.closed, t.sample
 	res.Latencies = h.Count()
 	res.P50, res.P90, res.P99, res.Max = h.Quantile(0.50), h.Quantile(0.90), h.Quantile(0.99), h.Max()
+	res.LagP99, res.LagMax = lag.Quantile(0.99), lag.Max()
 	if firstErr != nil {
 		res.Error = fmt.Sprintf("%d of %d sockets stopped sending: %v", failures, len(l.socks), firstLine(firstErr.Error()))
 	}

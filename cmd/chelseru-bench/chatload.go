@@ -73,10 +73,12 @@ type chatSocket struct {
 	err  error         // why the reader stopped; valid once done is closed
 }
 
-// latShard is one of the histograms the readers record latencies in.
+// latShard is one of the histograms the readers record latencies in (h),
+// and the open-loop senders their lag behind the schedule (lag).
 type latShard struct {
-	mu sync.Mutex
-	h  loadgen.Histogram
+	mu  sync.Mutex
+	h   loadgen.Histogram
+	lag loadgen.Histogram
 }
 
 // chatLoad is a set of open chat sockets, a reader goroutine on each, and
@@ -260,9 +262,17 @@ func (s *chatSocket) keepSample(frame []byte) {
 	}
 }
 
-// send writes message seq of s, stamped with the time of sending.
-func (l *chatLoad) send(s *chatSocket, buf *[]byte, seq int64) error {
+// send writes message seq of s, stamped with the time of sending. An
+// open-loop sender gives the time the message was due (else 0): how late
+// it is sent is recorded for the messages due inside the window.
+func (l *chatLoad) send(s *chatSocket, buf *[]byte, seq, due int64) error {
 	at := l.now()
+	if due > 0 && due >= l.winStart.Load() && due < l.winEnd.Load() {
+		sh := &l.lat[s.idx%latShards]
+		sh.mu.Lock()
+		sh.lag.Record(time.Duration(at - due))
+		sh.mu.Unlock()
+	}
 	*buf = appendChatFrame((*buf)[:0], l.nonce, s.idx, seq, at)
 	if err := s.conn.SetWriteDeadline(time.Now().Add(chatWriteTimeout)); err != nil {
 		return fmt.Errorf("sending: %w", err)
@@ -378,7 +388,7 @@ func (l *chatLoad) sendOpen(s *chatSocket, phase, period, stop int64) error {
 				return fmt.Errorf("socket closed: %w", s.err)
 			}
 		}
-		if err := l.send(s, &buf, k); err != nil {
+		if err := l.send(s, &buf, k, due); err != nil {
 			return err
 		}
 	}
@@ -394,7 +404,7 @@ func (l *chatLoad) sendClosed(s *chatSocket, stop int64) error {
 		if seq >= chatMaxSeq {
 			return errors.New("too many messages for one socket")
 		}
-		if err := l.send(s, &buf, seq); err != nil {
+		if err := l.send(s, &buf, seq, 0); err != nil {
 			return err
 		}
 		t.Reset(chatAckTimeout)
@@ -465,16 +475,17 @@ func (l *chatLoad) drain(ctx context.Context, timeout time.Duration) {
 	}
 }
 
-// latency merges the readers' histograms.
-func (l *chatLoad) latency() *loadgen.Histogram {
-	var h loadgen.Histogram
+// latency merges the readers' histograms, and the senders' lags.
+func (l *chatLoad) latency() (latency, lag *loadgen.Histogram) {
+	latency, lag = new(loadgen.Histogram), new(loadgen.Histogram)
 	for i := range l.lat {
 		sh := &l.lat[i]
 		sh.mu.Lock()
-		h.Merge(&sh.h)
+		latency.Merge(&sh.h)
+		lag.Merge(&sh.lag)
 		sh.mu.Unlock()
 	}
-	return &h
+	return latency, lag
 }
 
 // open reports how many sockets are still open (their reader running).

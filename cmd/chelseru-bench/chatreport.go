@@ -104,6 +104,12 @@ type chatResult struct {
 	P90       time.Duration `json:"p90_ns"`
 	P99       time.Duration `json:"p99_ns"`
 	Max       time.Duration `json:"max_ns"`
+	// LagP99 and LagMax are how late the open-loop senders sent the
+	// messages due inside the window (the load tool falling behind, or
+	// writes blocked by a server that does not read): the latencies are
+	// measured from the actual send.
+	LagP99    time.Duration `json:"send_lag_p99_ns,omitempty"`
+	LagMax    time.Duration `json:"send_lag_max_ns,omitempty"`
 	LoadCPU   float64       `json:"load_cpu_cores"`
 	ServerCPU float64       `json:"server_cpu_cores"`
 	Target    string        `json:"target,omitempty"`
@@ -149,7 +155,7 @@ func (r *chatReport) finish() {
 	}
 	r.Notes = append(r.Notes,
 		fmt.Sprintf("The server is the real binary in a process of its own on 127.0.0.1; the load tool (with the fake Kavenegar that delivered the login codes) is another process on the same %d CPUs.", r.Machine.CPUs),
-		"Set-up: users log in through POST /api/otp/send/ and /api/authenticate/, the first member of each room creates it (POST /api/chat/rooms/); then the server is restarted on the same data folder before the memory part and again before the message runs, so neither measures what the logins left behind.",
+		"Set-up: users log in through POST /api/otp/send/ and /api/authenticate/, the first member of each room creates it (POST /api/chat/rooms/); then the server is restarted on the same data folder before the memory part and before each message run, so none measures what the logins or an earlier run left behind.",
 		"Memory: growth of the server's resident memory (VmRSS in /proc/PID/status; the anonymous part, RssAnon, in brackets) from before the first socket to a few seconds after the last one of a step opened, divided by the sockets then open; the sockets are idle (no message yet). Afterwards one message per room must reach both members: every socket was authenticated and joined.",
 		"Messages: each socket sends {\"message\", \"client_id\"}, the client_id carrying the socket, a sequence number and the send time; latency is from just before the write to the frame's arrival at the other member. Open loop: each socket sends at its fixed rate from a random phase, a late sender catches up without skipping. Closed loop: each socket sends its next message when its own copy (the server's ack) comes back. Delivered/s counts the other member's receipts inside the window; lost counts messages sent (warm-up included) that the other member had not received when the drain ended.",
 	)
@@ -236,6 +242,9 @@ func writeChatReport(w io.Writer, r *chatReport, asJSON bool) error {
 		fmt.Fprintf(bw, "- %s: sent %s (%s/s in the window), delivered %s, lost %s, unacknowledged %s; p90 %s, max %s; duplicates %d, out of order %d, error events %d, foreign frames %d, sockets closed early %d",
 			c.Label, formatInt(c.Sent), formatRate(c.SentRate), formatInt(c.Delivered), formatInt(c.Lost), formatInt(c.Unacked),
 			formatDur(c.P90), formatDur(c.Max), c.Duplicates, c.Reordered, c.ErrorEvents, c.Foreign, c.Closed)
+		if c.Offered > 0 {
+			fmt.Fprintf(bw, "; sent behind schedule by p99 %s, max %s", formatDur(c.LagP99), formatDur(c.LagMax))
+		}
 		if c.Sample != "" {
 			fmt.Fprintf(bw, " (e.g. `%s`)", strings.ReplaceAll(firstLine(c.Sample), "`", "'"))
 		}
