@@ -566,12 +566,11 @@ func runChatLoad(ctx context.Context, addr string, pid int, members []chatMember
 		wg.Go(func() {
 			var err error
 			if period > 0 {
-				err = l.sendOpen(s, t0+rand.Int64N(period), period, we)
+				err = l.sendOpen(ctx, s, t0+rand.Int64N(period), period, we)
 			} else {
-				if d := time.Duration(t0 - l.now()); d > 0 {
-					time.Sleep(d)
+				if err = sleepCtx(ctx, time.Duration(t0-l.now())); err == nil {
+					err = l.sendClosed(ctx, s, we)
 				}
-				err = l.sendClosed(s, we)
 			}
 			if err != nil {
 				fail(s, err)

@@ -368,7 +368,7 @@ func skipSpace(b []byte, i int) int {
 // sendOpen sends on s at a fixed rate: message k at phase + k*period, until
 // stop (times since the load's base). A sender that falls behind sends at
 // once, without skipping: the offered load stays the same.
-func (l *chatLoad) sendOpen(s *chatSocket, phase, period, stop int64) error {
+func (l *chatLoad) sendOpen(ctx context.Context, s *chatSocket, phase, period, stop int64) error {
 	var buf []byte
 	t := time.NewTimer(0)
 	defer t.Stop()
@@ -384,6 +384,8 @@ func (l *chatLoad) sendOpen(s *chatSocket, phase, period, stop int64) error {
 			t.Reset(time.Duration(d))
 			select {
 			case <-t.C:
+			case <-ctx.Done():
+				return ctx.Err()
 			case <-s.done:
 				return fmt.Errorf("socket closed: %w", s.err)
 			}
@@ -396,7 +398,7 @@ func (l *chatLoad) sendOpen(s *chatSocket, phase, period, stop int64) error {
 
 // sendClosed sends on s one message at a time, the next when the server has
 // echoed the previous one back (its ack), until stop.
-func (l *chatLoad) sendClosed(s *chatSocket, stop int64) error {
+func (l *chatLoad) sendClosed(ctx context.Context, s *chatSocket, stop int64) error {
 	var buf []byte
 	t := time.NewTimer(chatAckTimeout)
 	defer t.Stop()
@@ -410,6 +412,8 @@ func (l *chatLoad) sendClosed(s *chatSocket, stop int64) error {
 		t.Reset(chatAckTimeout)
 		select {
 		case <-s.ack:
+		case <-ctx.Done():
+			return ctx.Err()
 		case <-s.done:
 			return fmt.Errorf("socket closed: %w", s.err)
 		case <-t.C:
