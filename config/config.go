@@ -54,6 +54,7 @@ type Config struct {
 	Auth   Auth
 	SMS    SMS
 	Log    Log
+	Chat   Chat
 
 	// lines maps key paths to the line they were set on, for messages.
 	lines map[string]int
@@ -91,6 +92,10 @@ type Server struct {
 	// socket address; default 0, no limit (mobile carriers put many users
 	// behind one address, and so does a reverse proxy).
 	MaxConnsPerIP int
+	// AllowedOrigins is SERVER.ALLOWED_ORIGINS, the Origin values
+	// (scheme://host[:port]) a chat socket is accepted from; default empty,
+	// meaning any (native apps send no Origin).
+	AllowedOrigins []string
 }
 
 // JWT is the JWT section, simplejwt's SIMPLE_JWT names.
@@ -241,7 +246,8 @@ func Default() *Config {
 			PluginPoolSize:         0,
 			PluginMaxResponseBytes: 1 << 20,
 		},
-		Log: Log{Level: slog.LevelInfo, Format: "text"},
+		Log:  Log{Level: slog.LevelInfo, Format: "text"},
+		Chat: defaultChat(),
 	}
 }
 

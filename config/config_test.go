@@ -196,8 +196,8 @@ func TestErrors(t *testing.T) {
 		{"not yaml", "SERVER: [", "config file is not valid YAML: line 1: did not find expected node content"},
 		{"tab indentation", "SERVER:\n\tLISTEN: x\n", "config file is not valid YAML: line 2: found character that cannot start any token"},
 		{"two documents", "SERVER: {}\n---\nJWT: {}\n", "config file holds more than one YAML document (line 2)"},
-		{"root is a list", "- a\n- b\n", "the config file must be a mapping of keys (SERVER, JWT, AUTH, SMS, LOG), got a list (line 1)"},
-		{"root is a scalar", "hello\n", `the config file must be a mapping of keys (SERVER, JWT, AUTH, SMS, LOG), got "hello" (line 1)`},
+		{"root is a list", "- a\n- b\n", "the config file must be a mapping of keys (SERVER, JWT, AUTH, SMS, LOG, CHAT), got a list (line 1)"},
+		{"root is a scalar", "hello\n", `the config file must be a mapping of keys (SERVER, JWT, AUTH, SMS, LOG, CHAT), got "hello" (line 1)`},
 		{"section is a scalar", "SMS: KAVENEGAR\n", `SMS must be a mapping of keys (TIMEOUT, SMS_SERVICE, SETTINGS, TEMPLATES, PLUGIN_SHA256, PLUGIN_MEMORY_LIMIT_MB, PLUGIN_CALL_TIMEOUT, PLUGIN_POOL_SIZE, PLUGIN_MAX_RESPONSE_BYTES), got "KAVENEGAR" (line 1)`},
 		{"key is a list", "[a]: 1\n", "config file: keys must be plain names, got a list (line 1)"},
 

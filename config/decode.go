@@ -84,6 +84,7 @@ func (d *decoder) rootFields() []field {
 			{"IDLE_TIMEOUT", d.duration(&c.Server.IdleTimeout)},
 			{"MAX_CONNS", d.int(&c.Server.MaxConns)},
 			{"MAX_CONNS_PER_IP", d.int(&c.Server.MaxConnsPerIP)},
+			{"ALLOWED_ORIGINS", d.strs(&c.Server.AllowedOrigins, "an origin (e.g. https://chat.example.com)")},
 		})},
 		{"JWT", d.section([]field{
 			{"SIGNING_KEY", d.str(&c.JWT.SigningKey)},
@@ -118,6 +119,7 @@ func (d *decoder) rootFields() []field {
 			{"LEVEL", d.level(&c.Log.Level)},
 			{"FORMAT", d.str(&c.Log.Format)},
 		})},
+		{"CHAT", d.section(d.chatFields())},
 	}
 }
 

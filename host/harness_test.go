@@ -18,6 +18,7 @@ import (
 
 	"github.com/chelseru/chelseru"
 	"github.com/chelseru/chelseru/auth"
+	"github.com/chelseru/chelseru/chat"
 	"github.com/chelseru/chelseru/host"
 	"github.com/chelseru/chelseru/storage"
 	"github.com/chelseru/chelseru/token"
@@ -56,6 +57,8 @@ type config struct {
 	smsTimeout time.Duration
 	// service is SMS_SERVICE: KAVENEGAR_COM (the default) or CONSOLE.
 	service string
+	// chatMaxChars is CHAT.MAX_MESSAGE_CHARS (0: the default).
+	chatMaxChars int
 }
 
 // env is one running server with its parts.
@@ -141,9 +144,10 @@ func newEnv(t testing.TB, fns ...func(*config)) *env {
 	}
 	sms := newProvider(t, cfg.service, cfg.smsTimeout, logger)
 	rec := &recordingStore{Store: db}
+	revocations := chat.WatchRevocations(rec) // as chelseru serve wires it
 	// As chelseru serve: the plugin host alone bounds a send by SMS.TIMEOUT.
 	svc, err := auth.New(cfg.auth, auth.Deps{
-		Store:  rec,
+		Store:  revocations,
 		Sender: &recordingSender{SMSSender: sms.sender, store: rec},
 		Tokens: iss,
 		OTPKey: []byte("otp-key-0123456789abcdef"),
@@ -158,7 +162,13 @@ func newEnv(t testing.TB, fns ...func(*config)) *env {
 		ready = func() error { return db.Ping(context.Background()) }
 	}
 	cfg.host.Logger = logger
-	srv, err := host.New(cfg.host, host.Deps{Auth: svc, Ready: ready})
+	chatSvc, err := chat.New(chat.Options{MaxMessageChars: cfg.chatMaxChars}, chat.Deps{
+		Rooms: db, Users: db, Broker: chat.NewLocalBroker(), Now: clk.Now, Logger: logger,
+	})
+	if err != nil {
+		t.Fatalf("chat: %v", err)
+	}
+	srv, err := host.New(cfg.host, host.Deps{Auth: svc, Ready: ready, Chat: chatSvc, Revocations: revocations})
 	if err != nil {
 		t.Fatalf("host: %v", err)
 	}

@@ -61,6 +61,7 @@ type metrics struct {
 	otpSends  map[string]prometheus.Counter
 	logins    map[string]prometheus.Counter
 	sms       map[string]prometheus.Counter
+	chat      chatMetrics
 }
 
 func newMetrics(reg **prometheus.Registry) (*metrics, error) {
@@ -104,6 +105,9 @@ func newMetrics(reg **prometheus.Registry) (*metrics, error) {
 	}
 	for r := route(0); r < numRoutes; r++ {
 		m.durations[r] = dur.WithLabelValues(r.String())
+	}
+	if err := m.chat.register(*reg); err != nil {
+		return nil, err
 	}
 	m.otpSends, m.logins, m.sms = map[string]prometheus.Counter{}, map[string]prometheus.Counter{}, map[string]prometheus.Counter{}
 	for _, o := range outcomes {

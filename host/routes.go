@@ -29,6 +29,9 @@ const (
 	routeReadyz
 	routeMetrics
 	routeSchema
+	routeChatRooms   // /api/chat/rooms/
+	routeChatHistory // /api/chat/rooms/{id}/messages/
+	routeChatSocket  // /ws/chat/{id}/
 	numRoutes
 )
 
@@ -46,6 +49,9 @@ var routeNames = [numRoutes]string{
 	routeReadyz:       "readyz",
 	routeMetrics:      "metrics",
 	routeSchema:       "schema",
+	routeChatRooms:    "chat_rooms",
+	routeChatHistory:  "chat_history",
+	routeChatSocket:   "chat_socket",
 }
 
 // String is the route's metric label.
@@ -53,7 +59,8 @@ func (r route) String() string { return routeNames[r] }
 
 // bearer reports whether the route needs an access token.
 func (r route) bearer() bool {
-	return r == routeSessions || r == routeSession || r == routeMessageSend || r == routePasswordSet
+	return r == routeSessions || r == routeSession || r == routeMessageSend || r == routePasswordSet ||
+		r == routeChatRooms || r == routeChatHistory
 }
 
 // allowed is the Allow header of each route (HEAD is allowed wherever GET is,
@@ -71,6 +78,9 @@ var allowed = [numRoutes]string{
 	routeReadyz:       "GET, HEAD",
 	routeMetrics:      "GET, HEAD",
 	routeSchema:       "GET, HEAD",
+	routeChatRooms:    "GET, HEAD, POST",
+	routeChatHistory:  "GET, HEAD",
+	routeChatSocket:   "GET, HEAD",
 }
 
 var (
@@ -104,6 +114,11 @@ func match(path []byte) (route, int64) {
 		return routeMetrics, 0
 	case "/api/schema/":
 		return routeSchema, 0
+	case "/api/chat/rooms/":
+		return routeChatRooms, 0
+	}
+	if r, id := matchChat(path); r != routeNotFound {
+		return r, id
 	}
 	if bytes.HasPrefix(path, sessionsPrefix) && len(path) > len(sessionsPrefix)+1 && path[len(path)-1] == '/' {
 		digits := path[len(sessionsPrefix) : len(path)-1]
@@ -131,6 +146,10 @@ func methodOK(r route, method []byte) bool {
 		return string(method) == fasthttp.MethodGet || string(method) == fasthttp.MethodHead
 	case routeSession:
 		return string(method) == fasthttp.MethodDelete
+	case routeChatRooms:
+		return string(method) == fasthttp.MethodGet || string(method) == fasthttp.MethodHead || string(method) == fasthttp.MethodPost
+	case routeChatHistory, routeChatSocket:
+		return string(method) == fasthttp.MethodGet || string(method) == fasthttp.MethodHead
 	default:
 		return string(method) == fasthttp.MethodPost
 	}
@@ -171,6 +190,9 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	r, id := match(ctx.Path())
 	if r == routePasswordSet && !s.passwd {
 		r = routeNotFound // the route exists only with the PASSWD method
+	}
+	if r.chat() && s.chat == nil {
+		r = routeNotFound // the chat routes exist only with a chat service
 	}
 	rs.route = r
 	defer s.recoverPanic(ctx, rs)
@@ -236,6 +258,12 @@ func (s *Server) dispatch(ctx *fasthttp.RequestCtx, rs *reqState, r route, id in
 		s.handlePasswordSet(ctx, rs)
 	case routeSchema:
 		s.handleSchema(ctx, rs)
+	case routeChatRooms:
+		s.handleChatRooms(ctx, rs)
+	case routeChatHistory:
+		s.handleChatHistory(ctx, rs, id)
+	case routeChatSocket:
+		s.handleChatSocket(ctx, rs, id)
 	}
 }
 

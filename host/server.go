@@ -27,6 +27,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/chelseru/chelseru/auth"
+	"github.com/chelseru/chelseru/chat"
 )
 
 // Defaults of Options.
@@ -68,6 +69,8 @@ type Options struct {
 	// Logger receives access errors and internal failures; nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// Chat tunes the chat socket (used when Deps.Chat is set).
+	Chat ChatOptions
 }
 
 // Deps are the collaborators of a Server.
@@ -81,6 +84,11 @@ type Deps struct {
 	// /metrics serves; nil means a new registry with the Go runtime and
 	// process collectors. Other packages may register on it too.
 	Registry *prometheus.Registry
+	// Chat is the chat logic; nil means no chat routes.
+	Chat *chat.Service
+	// Revocations, when set, reports revoked sessions, whose open chat
+	// sockets are then closed with 4401 at once.
+	Revocations interface{ OnRevoke(func(sessionID int64)) }
 }
 
 // Server is chelseru's HTTP server.
@@ -96,6 +104,9 @@ type Server struct {
 	// passwd is true with auth.MethodPasswd: /api/password/set/ exists and
 	// /api/authenticate/ takes a password instead of a code.
 	passwd bool
+
+	chat    *chat.Service
+	sockets *socketHub
 
 	idPrefix [12]byte
 	idSeq    atomic.Uint64
@@ -158,6 +169,14 @@ func New(opts Options, deps Deps) (*Server, error) {
 	}
 	s.metrics = m
 	s.metricsHandler = metricsHandler(s.reg)
+	if deps.Chat != nil {
+		s.opts.Chat.defaults()
+		s.chat = deps.Chat
+		s.sockets = newSocketHub(s)
+		if deps.Revocations != nil {
+			deps.Revocations.OnRevoke(s.sockets.revoke)
+		}
+	}
 	s.srv = &fasthttp.Server{
 		Handler:                      s.serve,
 		ErrorHandler:                 s.serveError,
@@ -190,11 +209,28 @@ func (s *Server) Serve(ln net.Listener) error {
 
 // Shutdown stops accepting connections, lets in-flight requests finish and
 // closes idle connections; it returns ctx's error when ctx ends first.
+//
+// Chat sockets (which fasthttp no longer tracks once upgraded) are then
+// closed with 1001 and waited for, so nothing writes to storage after
+// Shutdown returns.
 func (s *Server) Shutdown(ctx context.Context) error {
 	if err := s.srv.ShutdownWithContext(ctx); err != nil {
 		return fmt.Errorf("host: shutdown: %w", err)
 	}
+	if s.sockets != nil {
+		if err := s.sockets.shutdown(ctx); err != nil {
+			return fmt.Errorf("host: shutdown: %w", err)
+		}
+	}
 	return nil
+}
+
+// OpenSockets returns how many chat sockets are open.
+func (s *Server) OpenSockets() int {
+	if s.sockets == nil {
+		return 0
+	}
+	return s.sockets.count()
 }
 
 // Handler returns the request handler, for serving through another

@@ -172,6 +172,7 @@ type DB struct {
 	group    groupCommit // blind writes of concurrent callers, one transaction per round
 	counters *counters
 	otpSeen  *presence // OTP keys that may be stored (CreateOTP skips its read for others)
+	chat     chatRooms // state of the chat rooms in use (chat.go)
 
 	seqMu sync.Mutex
 	seqs  map[string]*badger.Sequence

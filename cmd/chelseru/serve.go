@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chelseru/chelseru/auth"
+	"github.com/chelseru/chelseru/chat"
 	"github.com/chelseru/chelseru/config"
 	"github.com/chelseru/chelseru/host"
 	"github.com/chelseru/chelseru/pluginhost"
@@ -152,6 +153,8 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 		return nil, err
 	}
 	man := a.plugins.Manifest()
+	// Sessions deleted through auth are reported to the chat sockets.
+	revocations := chat.WatchRevocations(a.db)
 	a.auth, err = auth.New(auth.Options{
 		OTPLength:             cfg.Auth.Options.OTPLength,
 		OTPTTL:                cfg.Auth.Options.OTPExpiry(),
@@ -165,12 +168,16 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 		TemplateOnly: man.Templates && !man.Text,
 		Method:       auth.Method(cfg.Auth.AuthMethod),
 	}, auth.Deps{
-		Store:  a.db,
+		Store:  revocations,
 		Sender: a.plugins,
 		Tokens: issuer,
 		OTPKey: []byte(otpKey),
 		Logger: log.With("component", "auth"),
 	})
+	if err != nil {
+		return nil, err
+	}
+	chatSvc, err := newChat(cfg, a.db, log)
 	if err != nil {
 		return nil, err
 	}
@@ -182,9 +189,12 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 		Concurrency:    cfg.Server.MaxConns,
 		TrustedProxies: cfg.Server.TrustedProxies,
 		Logger:         log.With("component", "http"),
+		Chat:           chatOptions(cfg),
 	}, host.Deps{
-		Auth:  a.auth,
-		Ready: a.ready,
+		Auth:        a.auth,
+		Ready:       a.ready,
+		Chat:        chatSvc,
+		Revocations: revocations,
 	})
 	if err != nil {
 		return nil, err

@@ -1,0 +1,697 @@
+package host
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fasthttp/websocket"
+	"github.com/valyala/fasthttp"
+
+	"github.com/chelseru/chelseru"
+	"github.com/chelseru/chelseru/auth"
+	"github.com/chelseru/chelseru/chat"
+	"github.com/chelseru/chelseru/sdk/jsonlite"
+)
+
+// The chat socket, /ws/chat/{room_id}/.
+//
+// Memory per idle socket is what the measured prototype showed matters:
+// after the upgrade the connection is taken out of fasthttp's hijack handler
+// (its descriptor duplicated) and the handler returns, so fasthttp recycles
+// its request context and its read buffer; the socket then holds one
+// goroutine (the reader, blocked in a read), a 512-byte read buffer and no
+// write buffer (writes borrow one from a shared pool). Nothing writes
+// while the socket is idle: each burst of outgoing frames starts a
+// short-lived writer goroutine that ends when the queue is empty.
+
+// WebSocket close codes beyond RFC 6455's.
+const (
+	CloseUnauthorized = 4401 // no token, a bad one, or the session was revoked
+	CloseForbidden    = 4403 // not a member of the room
+	CloseNotFound     = 4404 // no such room
+	CloseBadRequest   = 4400 // a bad query parameter (since)
+	CloseTooMany      = 4429 // CHAT.MAX_CONNECTIONS_PER_USER reached
+	// CloseSlowClient is the standard 1013 (try again later): the socket's
+	// send queue overflowed; reconnect with ?since=.
+	CloseSlowClient = websocket.CloseTryAgainLater
+)
+
+// Defaults of ChatOptions.
+const (
+	DefaultMaxConnectionsPerUser = 10
+	DefaultPingInterval          = 30 * time.Second
+	DefaultSocketIdleTimeout     = 75 * time.Second
+	DefaultSocketWriteTimeout    = 10 * time.Second
+	DefaultSendQueue             = 1024
+	// socketReadBuffer is the websocket read buffer per socket (a frame
+	// larger than it is read in pieces).
+	socketReadBuffer = 512
+	// socketWriteBuffer is the size of the pooled write buffers.
+	socketWriteBuffer = 4096
+	// closeGrace is how long a closing socket waits for the client's close
+	// frame.
+	closeGrace = 2 * time.Second
+	// handshakeTimeout bounds writing the 101 answer.
+	handshakeTimeout = 10 * time.Second
+)
+
+// ChatOptions tune the chat socket. Zero values take the defaults.
+type ChatOptions struct {
+	// AllowedOrigins is SERVER.ALLOWED_ORIGINS: the Origin values a socket
+	// may come from (scheme://host[:port]); empty allows any (native apps
+	// send none).
+	AllowedOrigins []string
+	// MaxConnectionsPerUser is CHAT.MAX_CONNECTIONS_PER_USER.
+	MaxConnectionsPerUser int
+	// PingInterval is CHAT.PING_INTERVAL: how often the server pings.
+	PingInterval time.Duration
+	// IdleTimeout is CHAT.IDLE_TIMEOUT: a socket from which nothing (no
+	// frame, no pong) arrives for this long is closed.
+	IdleTimeout time.Duration
+	// WriteTimeout is CHAT.WRITE_TIMEOUT: the bound on one burst of writes.
+	WriteTimeout time.Duration
+	// SendQueue is CHAT.SEND_QUEUE: frames waiting for one socket before it
+	// is disconnected as too slow.
+	SendQueue int
+}
+
+func (o *ChatOptions) defaults() {
+	if o.MaxConnectionsPerUser <= 0 {
+		o.MaxConnectionsPerUser = DefaultMaxConnectionsPerUser
+	}
+	if o.PingInterval <= 0 {
+		o.PingInterval = DefaultPingInterval
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = DefaultSocketIdleTimeout
+	}
+	if o.IdleTimeout <= o.PingInterval {
+		o.IdleTimeout = o.PingInterval + o.PingInterval/2
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = DefaultSocketWriteTimeout
+	}
+	if o.SendQueue <= 0 {
+		o.SendQueue = DefaultSendQueue
+	}
+}
+
+// writePool is the shared pool of websocket write buffers.
+var writePool = &sync.Pool{}
+
+// upgrader upgrades the detached connection. Origin, method and handshake
+// headers are checked before, on the fasthttp request.
+var upgrader = websocket.Upgrader{
+	HandshakeTimeout: handshakeTimeout,
+	ReadBufferSize:   socketReadBuffer,
+	WriteBufferSize:  socketWriteBuffer,
+	WriteBufferPool:  writePool,
+	CheckOrigin:      func(*http.Request) bool { return true },
+	Error:            func(http.ResponseWriter, *http.Request, int, error) {},
+}
+
+// socketRequest is what a socket needs from its upgrade request, copied
+// before the request context is recycled.
+type socketRequest struct {
+	req      *http.Request
+	code     int // a close code to refuse with after the upgrade, or 0
+	reason   string
+	p        auth.Principal
+	room     *chat.RoomInfo
+	since    int64 // -1: no replay
+	maxBytes int64
+}
+
+// handleChatSocket serves /ws/chat/{room}/. Handshake problems are HTTP
+// errors; authentication and membership problems are close codes after
+// the upgrade (a browser cannot see the status of a refused handshake).
+func (s *Server) handleChatSocket(ctx *fasthttp.RequestCtx, rs *reqState, room int64) {
+	h := &ctx.Request.Header
+	if !websocket.FastHTTPIsWebSocketUpgrade(ctx) || string(h.Peek("Sec-WebSocket-Version")) != "13" || len(h.Peek("Sec-WebSocket-Key")) == 0 {
+		ctx.Response.Header.Set("Sec-WebSocket-Version", "13")
+		s.writeDetail(ctx, rs, fasthttp.StatusUpgradeRequired, "Expected a WebSocket upgrade (version 13).")
+		return
+	}
+	if !s.originAllowed(h.Peek("Origin")) {
+		s.writeDetail(ctx, rs, fasthttp.StatusForbidden, "Origin not allowed.")
+		return
+	}
+	sr := &socketRequest{since: -1}
+	sr.req = &http.Request{Method: http.MethodGet, Header: http.Header{
+		"Connection":            {"Upgrade"},
+		"Upgrade":               {"websocket"},
+		"Sec-Websocket-Version": {"13"},
+		"Sec-Websocket-Key":     {string(h.Peek("Sec-WebSocket-Key"))},
+	}}
+	s.checkSocket(ctx, sr, room)
+	ctx.HijackSetNoResponse(true)
+	ctx.Hijack(func(c net.Conn) {
+		nc, ok := detach(c)
+		if !ok {
+			s.runSocket(c, sr) // no descriptor to take: serve inside the hijack
+			return
+		}
+		go s.runSocket(nc, sr)
+	})
+	rs.status = fasthttp.StatusSwitchingProtocols
+}
+
+// checkSocket authenticates the socket and checks the room, recording a
+// close code in sr when it must be refused.
+func (s *Server) checkSocket(ctx *fasthttp.RequestCtx, sr *socketRequest, room int64) {
+	header := string(ctx.Request.Header.Peek(fasthttp.HeaderAuthorization))
+	if header == "" {
+		if tok := ctx.QueryArgs().Peek("token"); len(tok) > 0 {
+			header = "Bearer " + string(tok)
+		}
+	}
+	c := reqContext()
+	p, err := s.auth.Authorize(c, header)
+	sr.p = p
+	if err != nil {
+		sr.code, sr.reason = s.refusal(err, CloseUnauthorized)
+		return
+	}
+	sr.room, err = s.chat.Join(c, p.UserID, room)
+	if err != nil {
+		sr.code, sr.reason = s.refusal(err, websocket.CloseInternalServerErr)
+		return
+	}
+	if v := ctx.QueryArgs().Peek("since"); v != nil {
+		n, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil || n < 0 {
+			sr.code, sr.reason = CloseBadRequest, "since must be a message id (an integer >= 0)."
+			return
+		}
+		sr.since = n
+	}
+}
+
+// refusal maps an error to a close code and a reason safe to show.
+func (s *Server) refusal(err error, def int) (int, string) {
+	var e *chelseru.Error
+	if !errors.As(err, &e) || e.Code == chelseru.EINTERNAL {
+		s.log.Error("chat socket", "err", err)
+		return websocket.CloseInternalServerErr, msgInternal
+	}
+	switch e.Code {
+	case chelseru.EUNAUTHENTICATED, chelseru.EUNAUTHORIZED:
+		return CloseUnauthorized, e.Message
+	case chelseru.EFORBIDDEN:
+		return CloseForbidden, e.Message
+	case chelseru.ENOTFOUND:
+		return CloseNotFound, e.Message
+	}
+	return def, e.Message
+}
+
+// originAllowed checks Origin against SERVER.ALLOWED_ORIGINS (empty: any).
+func (s *Server) originAllowed(origin []byte) bool {
+	if len(s.opts.Chat.AllowedOrigins) == 0 || len(origin) == 0 {
+		return true
+	}
+	for _, o := range s.opts.Chat.AllowedOrigins {
+		if string(origin) == o {
+			return true
+		}
+	}
+	return false
+}
+
+// detach takes the TCP connection out of fasthttp's hijack: it returns a
+// duplicate of its descriptor, so fasthttp can close its own and recycle
+// the request's buffers when the hijack handler returns. No client data can
+// be buffered by fasthttp at this point: the 101 has not been sent, and a
+// client must wait for it before sending frames.
+func detach(c net.Conn) (net.Conn, bool) {
+	if u, ok := c.(interface{ UnsafeConn() net.Conn }); ok {
+		c = u.UnsafeConn()
+	}
+	if lc, ok := c.(*lingerConn); ok {
+		c = lc.Conn
+	}
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		return nil, false
+	}
+	f, err := tc.File()
+	if err != nil {
+		return nil, false
+	}
+	nc, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		return nil, false
+	}
+	return nc, true
+}
+
+// hijacked is the http.ResponseWriter and http.Hijacker the upgrader
+// writes its 101 through: the detached connection.
+type hijacked struct{ c net.Conn }
+
+func (h hijacked) Header() http.Header         { return http.Header{} }
+func (h hijacked) Write(b []byte) (int, error) { return len(b), nil }
+func (h hijacked) WriteHeader(int)             {}
+func (h hijacked) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return h.c, bufio.NewReadWriter(bufio.NewReaderSize(h.c, 16), bufio.NewWriterSize(h.c, 16)), nil
+}
+
+// runSocket upgrades c and serves the socket until it ends.
+func (s *Server) runSocket(c net.Conn, sr *socketRequest) {
+	// Subscribed before the 101 is sent: a client that sees the socket
+	// open misses nothing published after that. Events wait in pending
+	// until the socket serves.
+	var so *socket
+	if sr.code == 0 {
+		sr.code, sr.reason = s.sockets.add(sr.p.UserID, s.opts.Chat.MaxConnectionsPerUser)
+		if sr.code == 0 {
+			so = &socket{srv: s, room: sr.room, p: sr.p, replaying: true}
+			sub, err := s.chat.Broker().Subscribe(so.room.ID, so)
+			if err != nil {
+				s.log.Error("chat subscribe", "room", so.room.ID, "err", err)
+				s.sockets.unreserve(so.p.UserID)
+				so, sr.code, sr.reason = nil, websocket.CloseInternalServerErr, msgInternal
+			} else {
+				so.sub = sub
+			}
+		}
+	}
+	ws, err := upgrader.Upgrade(hijacked{c}, sr.req, nil)
+	if err != nil {
+		_ = c.Close()
+		if so != nil {
+			so.sub.Cancel()
+			s.sockets.unreserve(so.p.UserID)
+		}
+		return
+	}
+	sr.req = nil
+	if sr.code != 0 {
+		s.metrics.chat.refused.Inc()
+		refuse(ws, sr.code, sr.reason)
+		return
+	}
+	so.ws = ws
+	s.sockets.register(so)
+	s.metrics.chat.open.Inc()
+	defer func() {
+		so.mu.Lock()
+		so.closed = true
+		so.queue, so.spare, so.pending = nil, nil, nil
+		so.mu.Unlock()
+		so.sub.Cancel()
+		if so.lingering { // let the client finish writing and read its 1009
+			_ = ws.NetConn().SetReadDeadline(time.Now().Add(closeGrace))
+			_, _ = io.CopyN(io.Discard, ws.NetConn(), lingerBytes)
+		}
+		_ = ws.NetConn().Close()
+		s.sockets.remove(so)
+		s.metrics.chat.open.Dec()
+	}()
+	// Registered first, then the session is looked up: a revocation either
+	// finds the socket registered or happened before this look-up.
+	exp, err := s.auth.SessionExpiry(reqContext(), so.p)
+	if err != nil {
+		code, reason := s.refusal(err, CloseUnauthorized)
+		refuse(ws, code, reason)
+		return
+	}
+	s.sockets.setExpiry(so, exp)
+	so.serve(sr.since)
+}
+
+// refuse closes a socket with code before it served anything.
+func refuse(ws *websocket.Conn, code int, reason string) {
+	_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+	_ = ws.SetReadDeadline(time.Now().Add(closeGrace))
+	ws.SetReadLimit(1024)
+	for { // until the client's close frame, an error or the grace period
+		if _, _, err := ws.NextReader(); err != nil {
+			break
+		}
+	}
+	_ = ws.NetConn().Close()
+}
+
+// Kinds of outgoing frames.
+const (
+	frameData = iota
+	framePing
+)
+
+// outFrame is one frame waiting in a socket's queue.
+type outFrame struct {
+	b    []byte
+	at   time.Time // when it was published (zero: sent to this socket only)
+	kind uint8
+}
+
+// socket is one open chat socket. It is a chelseru.Subscriber of its room.
+type socket struct {
+	srv  *Server
+	ws   *websocket.Conn
+	room *chat.RoomInfo
+	p    auth.Principal
+	sub  chelseru.Subscription
+
+	// expires and nextPing are the sweeper's, under socketHub.mu.
+	expires  time.Time
+	nextPing time.Time
+	checking atomic.Bool // a session check is running
+
+	mu        sync.Mutex
+	queue     []outFrame // waiting frames
+	spare     []outFrame // the writer's last batch, for reuse
+	writing   bool       // a writer goroutine is running
+	replaying bool       // live events go to pending until the replay is done
+	pending   []chelseru.ChatEvent
+	// pendingRead is the newest read receipt held during the replay.
+	pendingRead chelseru.ChatEvent
+	// floor is the last message id the replay wrote; a later event with an
+	// id not above it was written by the replay already.
+	floor int64
+	// missed: pending overflowed during the replay and was dropped; the
+	// replay goes on from storage, which has every published message.
+	missed bool
+	// lingering: the client sent a frame over the limit; its rest is read
+	// and discarded before closing, so it sees the 1009 instead of a reset.
+	lingering bool
+	closed    bool // no more frames are taken
+}
+
+var _ chelseru.Subscriber = (*socket)(nil)
+
+// serve subscribes, replays what the client missed, then reads frames until
+// the socket ends.
+func (so *socket) serve(since int64) {
+	s := so.srv
+	ws := so.ws
+	opts := &s.opts.Chat
+	ws.SetReadLimit(int64(s.chat.Options().MaxMessageChars)*6 + 1024)
+	_ = ws.SetReadDeadline(time.Now().Add(opts.IdleTimeout))
+	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(opts.IdleTimeout)) })
+
+	if !so.replay(since) {
+		return
+	}
+	buf := make([]byte, 0, 256)
+	for {
+		_, r, err := ws.NextReader()
+		if err != nil {
+			so.lingering = errors.Is(err, websocket.ErrReadLimit)
+			return // closed, dead (read deadline), too large (1009 sent), ...
+		}
+		buf = buf[:0]
+		for {
+			if len(buf) == cap(buf) {
+				buf = append(buf, 0)[:len(buf)]
+			}
+			n, err := r.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			if err != nil {
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				so.lingering = errors.Is(err, websocket.ErrReadLimit)
+				return
+			}
+		}
+		_ = ws.SetReadDeadline(time.Now().Add(opts.IdleTimeout))
+		so.handle(buf)
+		if cap(buf) > 4096 {
+			buf = make([]byte, 0, 256) // keep no large buffer while idle
+		}
+	}
+}
+
+// replay writes the stored messages after since (since < 0: none), then lets live events
+// through without a gap or a duplicate: events that arrived during the
+// replay were held in pending, and those the replay already covered are
+// dropped. It reports whether the socket is still usable.
+func (so *socket) replay(since int64) bool {
+	s := so.srv
+	write := func(_ int64, frame []byte) error {
+		_ = so.ws.SetWriteDeadline(time.Now().Add(s.opts.Chat.WriteTimeout))
+		if err := so.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
+			return err
+		}
+		s.metrics.chat.out.Inc()
+		return nil
+	}
+	last := since // -1: no replay, only the events held since subscribing
+	for {
+		if last >= 0 {
+			var err error
+			last, err = s.chat.Replay(context.Background(), so.room, last, write)
+			if err != nil {
+				if chelseru.ErrorCode(err) == chelseru.EINTERNAL {
+					s.log.Error("chat replay", "room", so.room.ID, "err", err)
+					so.shut(websocket.CloseInternalServerErr, msgInternal, closeGrace)
+				}
+				return false
+			}
+		}
+		so.mu.Lock()
+		if so.missed { // live events were dropped: read on from storage
+			so.missed = false
+			so.mu.Unlock()
+			if last < 0 { // nothing to read on from: the client reconnects with since
+				so.Lagged()
+				return false
+			}
+			continue
+		}
+		break
+	}
+	defer so.mu.Unlock()
+	so.replaying = false
+	so.floor = last
+	for _, ev := range so.pending {
+		if ev.ID > last {
+			so.queue = append(so.queue, outFrame{b: ev.Frame, at: ev.Published})
+		}
+	}
+	if so.pendingRead.Frame != nil {
+		so.queue = append(so.queue, outFrame{b: so.pendingRead.Frame, at: so.pendingRead.Published})
+		so.pendingRead = chelseru.ChatEvent{}
+	}
+	so.pending = nil
+	so.kick()
+	return true
+}
+
+// handle acts on one frame from the client.
+func (so *socket) handle(frame []byte) {
+	s := so.srv
+	v, err := jsonlite.Parse(frame)
+	if err != nil || v.Kind() != jsonlite.Object {
+		so.sendError("Malformed frame: expected a JSON object.")
+		return
+	}
+	if t, ok := v.Get("type"); ok {
+		switch {
+		case t.Equal("read"):
+			id, ok := v.Get("id")
+			n, isInt := id.Int()
+			if !ok || !isInt || n < 0 {
+				so.sendError(`A read event needs "id", a message id.`)
+				return
+			}
+			if err := s.chat.MarkRead(context.Background(), so.room, so.p.UserID, n); err != nil {
+				so.sendErr(err)
+			}
+			return
+		case t.Equal("message"):
+		case t.Kind() == jsonlite.String:
+			so.sendError("Unknown type " + strconv.Quote(t.String()) + ".")
+			return
+		default:
+			so.sendError(`"type" must be a string.`)
+			return
+		}
+	}
+	m, ok := v.Get("message")
+	if !ok || m.Kind() != jsonlite.String {
+		so.sendError(`"message" is required and must be a string.`)
+		return
+	}
+	var clientID string
+	if c, ok := v.Get("client_id"); ok && !c.IsNull() {
+		if c.Kind() != jsonlite.String {
+			so.sendError(`"client_id" must be a string.`)
+			return
+		}
+		clientID = c.String()
+	}
+	out, dup, err := s.chat.Send(context.Background(), so.room, so.p.UserID, m.String(), clientID)
+	if err != nil {
+		so.sendErr(err)
+		return
+	}
+	s.metrics.chat.in.Inc()
+	if dup {
+		so.push(outFrame{b: out})
+	}
+}
+
+// sendErr sends err as an error event (internal errors are logged and
+// shown as the fixed message).
+func (so *socket) sendErr(err error) {
+	var e *chelseru.Error
+	if !errors.As(err, &e) || e.Code == chelseru.EINTERNAL {
+		so.srv.log.Error("chat socket", "room", so.room.ID, "err", err)
+		so.sendError(msgInternal)
+		return
+	}
+	so.sendError(e.Message)
+}
+
+// sendError sends an error event to this socket only.
+func (so *socket) sendError(detail string) {
+	so.push(outFrame{b: chat.AppendError(nil, detail)})
+}
+
+// Deliver implements chelseru.Subscriber.
+func (so *socket) Deliver(ev chelseru.ChatEvent) bool {
+	if ev.Kind == chelseru.ChatEventRead && ev.From == so.p.UserID {
+		return true // a read receipt is for the other member
+	}
+	so.mu.Lock()
+	defer so.mu.Unlock()
+	switch {
+	case so.closed:
+		return true
+	case ev.Kind == chelseru.ChatEventMessage && ev.ID <= so.floor:
+		// Stored before the replay read it, published after: sent already.
+		return true
+	case so.replaying:
+		switch {
+		case ev.Kind == chelseru.ChatEventRead:
+			so.pendingRead = ev // a later mark covers an earlier one
+		case len(so.pending) >= so.srv.opts.Chat.SendQueue:
+			// Stored before published: the replay reads them again.
+			clear(so.pending)
+			so.pending = so.pending[:0]
+			so.missed = true
+		default:
+			so.pending = append(so.pending, ev)
+		}
+		return true
+	case len(so.queue) >= so.srv.opts.Chat.SendQueue:
+		return false
+	}
+	so.queue = append(so.queue, outFrame{b: ev.Frame, at: ev.Published})
+	so.kick()
+	return true
+}
+
+// Lagged implements chelseru.Subscriber: the send queue overflowed.
+func (so *socket) Lagged() {
+	so.srv.metrics.chat.slow.Inc()
+	so.shut(CloseSlowClient, "Too slow: reconnect with ?since=", 100*time.Millisecond)
+}
+
+// push queues a frame for this socket only; an overflow disconnects it.
+func (so *socket) push(f outFrame) {
+	so.mu.Lock()
+	if so.closed {
+		so.mu.Unlock()
+		return
+	}
+	if len(so.queue) >= so.srv.opts.Chat.SendQueue {
+		so.mu.Unlock()
+		so.Lagged()
+		return
+	}
+	so.queue = append(so.queue, f)
+	if !so.replaying || f.kind == framePing {
+		so.kick()
+	}
+	so.mu.Unlock()
+}
+
+// kick starts the writer if it is not running and there is something to
+// write. so.mu is held.
+func (so *socket) kick() {
+	if !so.writing && len(so.queue) > 0 && !so.closed {
+		so.writing = true
+		go so.write()
+	}
+}
+
+// write is the writer of one burst: it writes what is queued and ends when
+// the queue is empty.
+func (so *socket) write() {
+	s := so.srv
+	for {
+		so.mu.Lock()
+		batch := so.queue
+		if len(batch) == 0 || so.closed {
+			so.writing = false
+			if cap(so.queue) > 8 {
+				so.queue = nil
+			}
+			so.mu.Unlock()
+			return
+		}
+		so.queue, so.spare = so.spare, nil
+		so.mu.Unlock()
+
+		deadline := time.Now().Add(s.opts.Chat.WriteTimeout)
+		_ = so.ws.SetWriteDeadline(deadline)
+		var err error
+		for _, f := range batch {
+			if f.kind == framePing {
+				err = so.ws.WriteControl(websocket.PingMessage, nil, deadline)
+			} else if err = so.ws.WriteMessage(websocket.TextMessage, f.b); err == nil {
+				s.metrics.chat.out.Inc()
+				if !f.at.IsZero() {
+					s.metrics.chat.fanout.Observe(time.Since(f.at).Seconds())
+				}
+			}
+			if err != nil {
+				break
+			}
+		}
+		clear(batch)
+		so.mu.Lock()
+		if cap(batch) <= 8 {
+			so.spare = batch[:0]
+		}
+		if err != nil {
+			so.writing = false
+			so.closed = true
+			so.mu.Unlock()
+			_ = so.ws.NetConn().Close() // the reader ends and cleans up
+			return
+		}
+		so.mu.Unlock()
+	}
+}
+
+// shut closes the socket with code: no more frames are taken, the close
+// frame is sent, and the reader is given grace to read the client's close
+// frame before the connection is dropped.
+func (so *socket) shut(code int, reason string, grace time.Duration) {
+	so.mu.Lock()
+	if so.closed {
+		so.mu.Unlock()
+		return
+	}
+	so.closed = true
+	so.queue, so.pending = nil, nil
+	so.mu.Unlock()
+	go func() {
+		_ = so.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+		_ = so.ws.NetConn().SetReadDeadline(time.Now().Add(grace))
+	}()
+}
