@@ -184,16 +184,16 @@ func (c *child) launch(ctx context.Context, readyTimeout time.Duration, log *slo
 	return nil
 }
 
-// restart stops the server with SIGTERM (it must exit with status 0) and
-// starts it again with the same config, address and data folder: a fresh
-// process over the same data.
-func (c *child) restart(ctx context.Context, readyTimeout time.Duration, log *slog.Logger) error {
-	if err := c.terminate(); err != nil {
-		return err
-	}
+// restart stops the server with SIGTERM (then SIGKILL after stopTimeout)
+// and starts it again with the same config, address and data folder: a
+// fresh process over the same data. stopped is what went wrong with the
+// stop (an exit status other than 0, a kill), err why the new process is
+// not serving; the server serves when err is nil.
+func (c *child) restart(ctx context.Context, readyTimeout time.Duration, log *slog.Logger) (stopped, err error) {
+	stopped = c.terminate()
 	c.done = make(chan struct{})
 	c.err = nil
-	return c.launch(ctx, readyTimeout, log)
+	return stopped, c.launch(ctx, readyTimeout, log)
 }
 
 // serverEnv is the environment of the child: ours without CHELSERU_*
