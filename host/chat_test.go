@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttputil"
 
 	"github.com/chelseru/chelseru/host"
 )
@@ -755,5 +758,85 @@ func shutdown(t *testing.T, e *env) {
 	go func() { done <- e.srv.Shutdown(t.Context()) }()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestChatPingPongAndDeadPeers(t *testing.T) {
+	e := newEnv(t, func(c *config) {
+		c.host.Chat.PingInterval = time.Second
+		c.host.Chat.IdleTimeout = 2 * time.Second
+	})
+	a, b := e.chatUser("09120000151"), e.chatUser("09120000152")
+	room := e.room(a, b)
+	ca := e.dial(a, room, "")
+	pings := make(chan struct{}, 16)
+	ca.SetPingHandler(func(data string) error {
+		pings <- struct{}{}
+		return ca.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	pongs := make(chan string, 1)
+	ca.SetPongHandler(func(data string) error { pongs <- data; return nil })
+	if err := ca.WriteControl(websocket.PingMessage, []byte("are you there"), time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	go func() { // a reads (and so answers pings) until the end of the test
+		for {
+			if _, _, err := ca.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	if got := <-pongs; got != "are you there" {
+		t.Fatalf("pong %q", got)
+	}
+	// b's socket never reads, so never answers a ping: it is reaped.
+	cb := e.dial(b, room, "")
+	<-pings
+	<-pings // a was pinged twice, so more than an idle timeout has passed for b
+	<-pings
+	for i := 0; e.srv.OpenSockets() != 1; i++ {
+		if i > 300 {
+			t.Fatalf("%d sockets open; the silent one was not closed", e.srv.OpenSockets())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	_ = cb
+	// a, which answered every ping, is still served.
+	send(t, ca, map[string]any{"message": "still here"})
+	if n := e.srv.OpenSockets(); n != 1 {
+		t.Fatalf("%d sockets open, want a's", n)
+	}
+}
+
+// TestChatWithoutADescriptor serves the socket through an in-memory
+// listener: no descriptor to duplicate, so the socket is served inside
+// fasthttp's hijack handler instead.
+func TestChatWithoutADescriptor(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.chatUser("09120000161"), e.chatUser("09120000162")
+	room := e.room(a, b)
+	ln := fasthttputil.NewInmemoryListener()
+	srv := &fasthttp.Server{Handler: e.srv.Handler()}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Shutdown(); ln.Close() })
+	d := websocket.Dialer{NetDial: func(string, string) (net.Conn, error) { return ln.Dial() }}
+	dial := func(u chatUser) *websocket.Conn {
+		c, _, err := d.Dial(fmt.Sprintf("ws://chat.test/ws/chat/%d/", room), http.Header{"Authorization": {"Bearer " + u.access}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	ca, cb := dial(a), dial(b)
+	send(t, ca, map[string]any{"message": "in memory"})
+	for _, c := range []*websocket.Conn{ca, cb} {
+		if ev := mustNext(t, c); ev.str("message") != "in memory" || ev.id() != 1 {
+			t.Fatalf("got %v", ev)
+		}
+	}
+	send(t, cb, map[string]any{"type": "read", "id": 1})
+	if ev := mustNext(t, ca); ev.str("type") != "read" {
+		t.Fatalf("got %v", ev)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/fasthttp/websocket"
@@ -111,7 +112,7 @@ var writePool = &sync.Pool{}
 // headers are checked before, on the fasthttp request.
 var upgrader = websocket.Upgrader{
 	HandshakeTimeout: handshakeTimeout,
-	ReadBufferSize:   socketReadBuffer,
+	ReadBufferSize:   0, // use hijacked.br
 	WriteBufferSize:  socketWriteBuffer,
 	WriteBufferPool:  writePool,
 	CheckOrigin:      func(*http.Request) bool { return true },
@@ -156,10 +157,10 @@ func (s *Server) handleChatSocket(ctx *fasthttp.RequestCtx, rs *reqState, room i
 	ctx.Hijack(func(c net.Conn) {
 		nc, ok := detach(c)
 		if !ok {
-			s.runSocket(c, sr) // no descriptor to take: serve inside the hijack
+			s.runSocket(c, sr, false) // no descriptor to take: serve inside the hijack
 			return
 		}
-		go s.runSocket(nc, sr)
+		go s.runSocket(nc, sr, true)
 	})
 	rs.status = fasthttp.StatusSwitchingProtocols
 }
@@ -255,18 +256,26 @@ func detach(c net.Conn) (net.Conn, bool) {
 }
 
 // hijacked is the http.ResponseWriter and http.Hijacker the upgrader
-// writes its 101 through: the detached connection.
-type hijacked struct{ c net.Conn }
-
-func (h hijacked) Header() http.Header         { return http.Header{} }
-func (h hijacked) Write(b []byte) (int, error) { return len(b), nil }
-func (h hijacked) WriteHeader(int)             {}
-func (h hijacked) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return h.c, bufio.NewReadWriter(bufio.NewReaderSize(h.c, 16), bufio.NewWriterSize(h.c, 16)), nil
+// writes its 101 through: the detached connection. Its read buffer becomes
+// the websocket reader's (the upgrader takes a hijacked reader larger than
+// 256 bytes when its own ReadBufferSize is 0), so the socket can see what
+// is buffered.
+type hijacked struct {
+	c  net.Conn
+	br *bufio.Reader
 }
 
-// runSocket upgrades c and serves the socket until it ends.
-func (s *Server) runSocket(c net.Conn, sr *socketRequest) {
+func (h *hijacked) Header() http.Header         { return http.Header{} }
+func (h *hijacked) Write(b []byte) (int, error) { return len(b), nil }
+func (h *hijacked) WriteHeader(int)             {}
+func (h *hijacked) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h.br = bufio.NewReaderSize(h.c, socketReadBuffer)
+	return h.c, bufio.NewReadWriter(h.br, bufio.NewWriterSize(h.c, 16)), nil
+}
+
+// runSocket upgrades c and serves the socket: until it ends when c is
+// still fasthttp's (not detached), else until its reader is started.
+func (s *Server) runSocket(c net.Conn, sr *socketRequest, detached bool) {
 	// Subscribed before the 101 is sent: a client that sees the socket
 	// open misses nothing published after that. Events wait in pending
 	// until the socket serves.
@@ -285,7 +294,8 @@ func (s *Server) runSocket(c net.Conn, sr *socketRequest) {
 			}
 		}
 	}
-	ws, err := upgrader.Upgrade(hijacked{c}, sr.req, nil)
+	h := &hijacked{c: c}
+	ws, err := upgrader.Upgrade(h, sr.req, nil)
 	if err != nil {
 		_ = c.Close()
 		if so != nil {
@@ -300,33 +310,59 @@ func (s *Server) runSocket(c net.Conn, sr *socketRequest) {
 		refuse(ws, sr.code, sr.reason)
 		return
 	}
-	so.ws = ws
+	so.ws, so.br = ws, h.br
+	if sc, ok := c.(syscall.Conn); ok {
+		so.raw, _ = sc.SyscallConn()
+	}
 	s.sockets.register(so)
 	s.metrics.chat.open.Inc()
-	defer func() {
-		so.mu.Lock()
-		so.closed = true
-		so.queue, so.spare, so.pending = nil, nil, nil
-		so.mu.Unlock()
-		so.sub.Cancel()
-		if so.lingering { // let the client finish writing and read its 1009
-			_ = ws.NetConn().SetReadDeadline(time.Now().Add(closeGrace))
-			_, _ = io.CopyN(io.Discard, ws.NetConn(), lingerBytes)
-		}
-		_ = ws.NetConn().Close()
-		s.sockets.remove(so)
-		s.metrics.chat.open.Dec()
-	}()
 	// Registered first, then the session is looked up: a revocation either
 	// finds the socket registered or happened before this look-up.
 	exp, err := s.auth.SessionExpiry(reqContext(), so.p)
 	if err != nil {
 		code, reason := s.refusal(err, CloseUnauthorized)
-		refuse(ws, code, reason)
+		so.shut(code, reason, closeGrace)
+	} else {
+		s.sockets.setExpiry(so, exp)
+	}
+	if err != nil || !so.start(sr.since) {
+		so.end()
 		return
 	}
-	s.sockets.setExpiry(so, exp)
-	so.serve(sr.since)
+	if !detached {
+		so.read() // returning would let fasthttp close c
+		return
+	}
+	// The reader runs on a fresh goroutine: this one's stack grew while
+	// upgrading, looking the session up and replaying, and an idle socket
+	// should hold a small one.
+	go so.read()
+}
+
+// end releases a socket that stopped: its subscription, its connection
+// (after lingering when the client sent a frame over the limit) and its
+// place in the registry.
+func (so *socket) end() {
+	s := so.srv
+	so.mu.Lock()
+	shut := so.closed // closed by the server (shut), not by the client
+	so.closed = true
+	so.queue, so.spare, so.pending = nil, nil, nil
+	so.mu.Unlock()
+	so.sub.Cancel()
+	nc := so.ws.NetConn()
+	if so.lingering { // let the client finish writing and read its 1009
+		_ = nc.SetReadDeadline(time.Now().Add(closeGrace))
+		_, _ = io.CopyN(io.Discard, nc, lingerBytes)
+	} else if shut {
+		// Closed by the server: give the client grace to answer the close
+		// frame.
+		_ = nc.SetReadDeadline(time.Now().Add(closeGrace))
+		_, _ = io.CopyN(io.Discard, nc, 1<<16)
+	}
+	_ = nc.Close()
+	s.sockets.remove(so)
+	s.metrics.chat.open.Dec()
 }
 
 // refuse closes a socket with code before it served anything.
@@ -346,6 +382,7 @@ func refuse(ws *websocket.Conn, code int, reason string) {
 const (
 	frameData = iota
 	framePing
+	framePong
 )
 
 // outFrame is one frame waiting in a socket's queue.
@@ -362,6 +399,8 @@ type socket struct {
 	room *chat.RoomInfo
 	p    auth.Principal
 	sub  chelseru.Subscription
+	br   *bufio.Reader   // the websocket reader's buffer
+	raw  syscall.RawConn // for waiting on a shallow stack; nil without a descriptor
 
 	// expires and nextPing are the sweeper's, under socketHub.mu.
 	expires  time.Time
@@ -390,25 +429,67 @@ type socket struct {
 
 var _ chelseru.Subscriber = (*socket)(nil)
 
-// serve subscribes, replays what the client missed, then reads frames until
-// the socket ends.
-func (so *socket) serve(since int64) {
+// control consumes a ping or pong frame that is whole in the read buffer,
+// answering a ping through the writer: the websocket reader would handle it
+// too, but then go on to wait for the next frame deep in its own calls,
+// holding a 4 KiB stack where idleWait holds 2 KiB. Anything else (a data
+// frame, a close, a malformed header) is left to the websocket reader.
+func (so *socket) control() bool {
+	if so.raw == nil || so.br.Buffered() < 2 {
+		return false
+	}
+	h, _ := so.br.Peek(2)
+	op, n := h[0]&0x0f, int(h[1]&0x7f)
+	// FIN set, no RSV bits, a ping (9) or pong (10), masked (as every
+	// client frame must be), a control-frame length.
+	if h[0]&0xf0 != 0x80 || (op != 9 && op != 10) || h[1]&0x80 == 0 || n > 125 || so.br.Buffered() < 6+n {
+		return false
+	}
+	f, _ := so.br.Peek(6 + n)
+	if op == 9 {
+		payload := make([]byte, n)
+		for i := range payload {
+			payload[i] = f[6+i] ^ f[2+i%4]
+		}
+		so.push(outFrame{b: payload, kind: framePong})
+	}
+	_, _ = so.br.Discard(6 + n)
+	_ = so.ws.SetReadDeadline(time.Now().Add(so.srv.opts.Chat.IdleTimeout))
+	return true
+}
+
+// start sets the socket's read limits and deadline and replays what the
+// client missed; it reports whether the socket is still usable.
+func (so *socket) start(since int64) bool {
 	s := so.srv
 	ws := so.ws
 	opts := &s.opts.Chat
 	ws.SetReadLimit(int64(s.chat.Options().MaxMessageChars)*6 + 1024)
 	_ = ws.SetReadDeadline(time.Now().Add(opts.IdleTimeout))
 	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(opts.IdleTimeout)) })
+	return so.replay(since)
+}
 
-	if !so.replay(since) {
-		return
-	}
-	buf := make([]byte, 0, 256)
+// read reads frames until the socket ends, then releases it.
+func (so *socket) read() {
+	defer so.end()
+	ws := so.ws
+	idle := so.srv.opts.Chat.IdleTimeout
+	var buf []byte // allocated with the first frame: none while idle
 	for {
+		if err := so.idleWait(); err != nil {
+			return
+		}
+		if ok := so.control(); ok {
+			continue
+		}
 		_, r, err := ws.NextReader()
 		if err != nil {
 			so.lingering = errors.Is(err, websocket.ErrReadLimit)
 			return // closed, dead (read deadline), too large (1009 sent), ...
+		}
+		if buf == nil {
+			buf = make([]byte, 0, 256)
 		}
 		buf = buf[:0]
 		for {
@@ -425,10 +506,10 @@ func (so *socket) serve(since int64) {
 				return
 			}
 		}
-		_ = ws.SetReadDeadline(time.Now().Add(opts.IdleTimeout))
+		_ = ws.SetReadDeadline(time.Now().Add(idle))
 		so.handle(buf)
 		if cap(buf) > 4096 {
-			buf = make([]byte, 0, 256) // keep no large buffer while idle
+			buf = nil // keep no large buffer while idle
 		}
 	}
 }
@@ -652,6 +733,8 @@ func (so *socket) write() {
 		for _, f := range batch {
 			if f.kind == framePing {
 				err = so.ws.WriteControl(websocket.PingMessage, nil, deadline)
+			} else if f.kind == framePong {
+				err = so.ws.WriteControl(websocket.PongMessage, f.b, deadline)
 			} else if err = so.ws.WriteMessage(websocket.TextMessage, f.b); err == nil {
 				s.metrics.chat.out.Inc()
 				if !f.at.IsZero() {

@@ -33,8 +33,34 @@
 //	msg/{id be64}                              Message record          none                  CreateMessage, UpdateMessage, GetMessage
 //	rl/{key}/{window ms be64}/{start ms be64}  counter (uvarint)       end of the window     Take (held in memory, written behind)
 //	attempts/{key}                             attempts record         lock end, or idle     BeginAttempt, FailAttempt, ResetAttempts
-//	seq/{user|session|msg}                     next unleased id        none                  id sequences (badger.Sequence)
+//	seq/{user|session|msg|room}                next unleased id        none                  id sequences (badger.Sequence)
 //	ping                                       (never written)         -                     Ping (a point read)
+//
+// The chat (chat.go, chatcodec.go):
+//
+//	key                                        value                   TTL                   used by
+//	-----------------------------------------  ----------------------  --------------------  ----------------------------------------------
+//	room/{id be64}                             Room record             none                  GetRoom, GetOrCreateRoom, ListRooms
+//	room-pair/{user1 be64}/{user2 be64}        room id (be64, plain)   none                  GetOrCreateRoom (user1 < user2)
+//	user-rooms/{user be64}/{room be64}         empty                   none                  ListRooms (reverse prefix scan of one user)
+//	room-state/{room be64}                     newest id, last         none                  AppendMessage (on first use of a room),
+//	                                           activity, messages                            ListRooms
+//	                                           per member
+//	chat/{room be64}/{id be64}                 message record (and     none                  AppendMessage, History (reverse scan),
+//	                                           the per-member counts                         MessagesAfter (forward scan), MarkRead,
+//	                                           once it was stored)                           ListRooms (the last message)
+//	chat-cid/{room be64}/{sender be64}/{cid}   message id              none                  AppendMessage (client_id dedupe)
+//	room-read/{room be64}/{user be64}          read mark and the       none                  MarkRead, ListRooms (unread count)
+//	                                           other's count there
+//
+// A room's appends are serialised in memory (a per-room mutex over the
+// room's state, loaded once, chat.go): the next id is the state's newest id
+// plus one, with no read. The message, the new room state and the client_id
+// entry are written together through the group commit, so a crash leaves
+// either all three or none. Unread counts are differences of per-member
+// message counts: the room state holds each member's total, each message
+// the totals once it was stored, and a read mark the other member's total
+// at the mark; no scan counts messages.
 //
 // The per-number send limit is counted in the number's OTP record (Sends,
 // WindowEnd), in the write that stores the code: a used-up or discarded code
