@@ -213,14 +213,44 @@ func (r *relay) serve(room string, conn *websocket.Conn) {
 		n := r.n.Add(1)
 		out, _ := json.Marshal(map[string]any{"message": in.Message, "sender": "G0-09120000000", "id": n, "room": room,
 			"timestamp": time.Now().UTC().Format(time.RFC3339Nano), "client_id": in.ClientID})
-		r.mu.Lock()
-		members := append([]*relayConn(nil), r.rooms[room]...)
-		r.mu.Unlock()
+		members := r.members(room)
+		for deadline := time.Now().Add(5 * time.Second); len(members) < 2 && time.Now().Before(deadline); {
+			// The other member's upgrade is done but its handler has not
+			// registered it yet: a test machine under load.
+			time.Sleep(time.Millisecond)
+			members = r.members(room)
+		}
 		for _, m := range members {
 			if m != me && r.dropEvery > 0 && n%r.dropEvery == 0 {
 				continue
 			}
 			m.write(out)
+		}
+	}
+}
+
+// members returns the sockets of room.
+func (r *relay) members(room string) []*relayConn {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*relayConn(nil), r.rooms[room]...)
+}
+
+// waitConns waits until the relay has registered n sockets.
+func (r *relay) waitConns(t *testing.T, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		r.mu.Lock()
+		got := 0
+		for _, m := range r.rooms {
+			got += len(m)
+		}
+		r.mu.Unlock()
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the relay registered %d sockets, want %d", got, n)
 		}
 	}
 }
@@ -236,7 +266,7 @@ func relayMembers(rooms int) []chatMember {
 }
 
 func TestChatLoadCountsWhatArrives(t *testing.T) {
-	o := chatOptions{Warmup: 100 * time.Millisecond, Duration: 600 * time.Millisecond, ClosedDuration: 300 * time.Millisecond, Drain: 2 * time.Second, Workers: 4}
+	o := chatOptions{Warmup: 100 * time.Millisecond, Duration: 600 * time.Millisecond, ClosedDuration: 300 * time.Millisecond, Drain: 10 * time.Second, Workers: 4}
 	ctx := context.Background()
 	for _, tt := range []struct {
 		name      string
@@ -285,6 +315,7 @@ func TestChatLoadReportsAClosedSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The server closes one socket: its reader must see it.
+	r.waitConns(t, 4)
 	r.mu.Lock()
 	victim := r.rooms["2"][0]
 	r.mu.Unlock()
