@@ -435,7 +435,17 @@ var _ chelseru.Subscriber = (*socket)(nil)
 // holding a 4 KiB stack where idleWait holds 2 KiB. Anything else (a data
 // frame, a close, a malformed header) is left to the websocket reader.
 func (so *socket) control() bool {
-	if so.raw == nil || so.br.Buffered() < 2 {
+	if so.raw == nil {
+		return false
+	}
+	if so.br.Buffered() == 0 {
+		// idleWait saw data (or an error) on the descriptor: this does not
+		// block.
+		if _, err := so.br.Peek(1); err != nil {
+			return false
+		}
+	}
+	if so.br.Buffered() < 2 {
 		return false
 	}
 	h, _ := so.br.Peek(2)
