@@ -423,7 +423,10 @@ func (l *chatLoad) sendClosed(ctx context.Context, s *chatSocket, stop int64) er
 	return nil
 }
 
-// totals sums the counters of every socket.
+// chatTotals are the counters of every socket of a load, summed; lost is
+// what each sender sent that its peer has not received, unacked what it
+// sent that has not come back to it, closed the sockets whose reader
+// stopped, sample the first odd frame or close seen.
 type chatTotals struct {
 	sent, sentWin, acks, got, gotWin, dups, reordered, errEvents, foreign int64
 	lost, unacked                                                         int64
@@ -431,6 +434,7 @@ type chatTotals struct {
 	sample                                                                string
 }
 
+// totals sums the counters of every socket.
 func (l *chatLoad) totals() chatTotals {
 	var t chatTotals
 	for _, s := range l.socks {
@@ -492,7 +496,7 @@ func (l *chatLoad) latency() (latency, lag *loadgen.Histogram) {
 	return latency, lag
 }
 
-// open reports how many sockets are still open (their reader running).
+// openCount reports how many sockets are still open (their reader running).
 func (l *chatLoad) openCount() int {
 	n := 0
 	for _, s := range l.socks {
