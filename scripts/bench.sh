@@ -5,9 +5,12 @@
 # with the built-in plugins embedded). Runs the Go benchmarks of every package
 # that has some, summarises them, then runs the load test (bin/chelseru-bench:
 # bare fasthttp handler, POST /api/otp/send/ and whole logins against the
-# real binary). Prints the report and writes it to .bench/latest.md; the raw
-# `go test` output goes to .bench/gotest.txt (benchstat-ready) and the load
-# test's JSON to .bench/load.json.
+# real binary), then the chat benchmarks (bin/chelseru-bench chat: server
+# memory per idle WebSocket, open-loop message runs and the closed-loop
+# maximum, against the real binary). Prints the report and writes it to
+# .bench/latest.md; the raw `go test` output goes to .bench/gotest.txt
+# (benchstat-ready), the load test's JSON to .bench/load.json and the chat
+# benchmarks' to .bench/chat.json.
 #
 # Environment (defaults in brackets):
 #   BENCHTIME         go test -benchtime [500ms]
@@ -19,6 +22,12 @@
 #   LOAD_WARMUP       warm-up per load scenario [2s]
 #   LOAD_CONCURRENCY  load test workers [64]
 #   LOAD_RUNS         whole load runs; each scenario is reported as its median run [3]
+#   CHAT_MEMORY_SOCKETS idle sockets held for the memory figure, in steps [5000,19000]
+#   CHAT_ROOMS        rooms of the chat message runs, two sockets each [1000]
+#   CHAT_RATES        open-loop chat runs: messages/s sent by each side [7.5,10]
+#   CHAT_DURATION     measured window per open-loop chat run [15s]
+#   CHAT_WARMUP       warm-up per chat message run [2s]
+#   CHAT_CLOSED_DURATION measured window of the closed-loop chat run [10s]
 #   GO                the go command [go]
 # Exit status: 0 when everything ran, 1 when a package's benchmarks or the
 # load test failed (the report is written either way).
@@ -34,6 +43,12 @@ LOAD_DURATION=${LOAD_DURATION:-10s}
 LOAD_WARMUP=${LOAD_WARMUP:-2s}
 LOAD_CONCURRENCY=${LOAD_CONCURRENCY:-64}
 LOAD_RUNS=${LOAD_RUNS:-3}
+CHAT_MEMORY_SOCKETS=${CHAT_MEMORY_SOCKETS-5000,19000}
+CHAT_ROOMS=${CHAT_ROOMS:-1000}
+CHAT_RATES=${CHAT_RATES-7.5,10}
+CHAT_DURATION=${CHAT_DURATION:-15s}
+CHAT_WARMUP=${CHAT_WARMUP:-2s}
+CHAT_CLOSED_DURATION=${CHAT_CLOSED_DURATION:-10s}
 
 mkdir -p .bench || exit 1
 report=.bench/latest.md
@@ -137,6 +152,22 @@ if ! bin/chelseru-bench -bin bin/chelseru -scenarios "$scenarios" -concurrency "
 	status=1
 	say ""
 	say "- **the load test failed** (its error is above, on stderr)"
+fi
+
+# --- chat ---------------------------------------------------------------
+# Memory per idle authenticated socket, open-loop message runs and the
+# closed-loop maximum, the real binary in its own process (restarted after
+# the logins and before each run).
+if [ "$scenarios" != bare ]; then
+	progress "chat: idle sockets $CHAT_MEMORY_SOCKETS; $CHAT_ROOMS rooms at $CHAT_RATES msg/s per side; closed loop $CHAT_CLOSED_DURATION"
+	say ""
+	if ! bin/chelseru-bench chat -bin bin/chelseru -memory-sockets "$CHAT_MEMORY_SOCKETS" -rooms "$CHAT_ROOMS" -rates "$CHAT_RATES" \
+		-duration "$CHAT_DURATION" -warmup "$CHAT_WARMUP" -closed-duration "$CHAT_CLOSED_DURATION" -json-out .bench/chat.json | emit; then
+		status=1
+		say ""
+		say "- **the chat benchmark failed** (its error is above, on stderr)"
+	fi
+	say ""
 fi
 
 # --- server start-up ----------------------------------------------------

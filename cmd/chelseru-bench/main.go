@@ -19,6 +19,13 @@
 //
 // A second mode, "chelseru-bench gotest [FILE]", reads the output of
 // `go test -bench` (FILE or stdin) and prints it as a Markdown table.
+//
+// A third, "chelseru-bench chat [flags]", benchmarks the chat of the real
+// server over real WebSockets (github.com/fasthttp/websocket's client): the
+// server's resident memory per idle authenticated socket, open-loop message
+// runs over many rooms (delivered per second, end-to-end latency, lost
+// messages) and the closed-loop maximum. It prints its own Markdown table
+// (or JSON with -json).
 package main
 
 import (
@@ -54,6 +61,9 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "gotest" {
 		return runGotest(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == chatCommand {
+		return runChat(ctx, args[1:], stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == bareChildCommand {
 		return serveBareChild(ctx, stdout, stderr)
@@ -165,7 +175,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.Strict, "strict", false, "exit 1 when a target is not met")
 	fs.BoolVar(&o.Verbose, "v", false, "log progress and the server's log on failure to stderr")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage:\n  chelseru-bench [flags]\n  chelseru-bench gotest [FILE]   (Markdown table of `go test -bench` output)\nflags:\n")
+		fmt.Fprintf(fs.Output(), "usage:\n  chelseru-bench [flags]\n  chelseru-bench gotest [FILE]   (Markdown table of `go test -bench` output)\n  chelseru-bench chat [flags]    (chat benchmarks; chelseru-bench chat -h)\nflags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -55,3 +55,87 @@ func procCPU(pid int) (time.Duration, error) {
 	}
 	return time.Duration(ticks) * (time.Second / userHZ), nil
 }
+
+// procMemory is the resident memory of process pid from /proc/PID/status:
+// VmRSS (all resident pages) and RssAnon (the anonymous ones: heap and
+// stacks, without mapped files), in bytes.
+func procMemory(pid int) (rss, anon int64, err error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, fmt.Errorf("reading memory use: %w", err)
+	}
+	rss, anon = -1, -1
+	for line := range bytes.SplitSeq(b, []byte("\n")) {
+		k, v, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		var dst *int64
+		switch string(k) {
+		case "VmRSS":
+			dst = &rss
+		case "RssAnon":
+			dst = &anon
+		default:
+			continue
+		}
+		f := bytes.Fields(v) // "12345 kB"
+		if len(f) != 2 || string(f[1]) != "kB" {
+			return 0, 0, fmt.Errorf("reading memory use: odd %s line in /proc/%d/status", k, pid)
+		}
+		n, err := strconv.ParseInt(string(f[0]), 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("reading memory use: %w", err)
+		}
+		*dst = n << 10
+	}
+	if rss < 0 || anon < 0 {
+		return 0, 0, fmt.Errorf("reading memory use: no VmRSS or RssAnon in /proc/%d/status", pid)
+	}
+	return rss, anon, nil
+}
+
+// procOpenFiles is the soft limit on open files of process pid, from
+// /proc/PID/limits; -1 when it is unlimited.
+func procOpenFiles(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", pid))
+	if err != nil {
+		return 0, fmt.Errorf("reading the open-file limit: %w", err)
+	}
+	for line := range bytes.SplitSeq(b, []byte("\n")) {
+		rest, ok := bytes.CutPrefix(line, []byte("Max open files"))
+		if !ok {
+			continue
+		}
+		f := bytes.Fields(rest) // soft, hard, "files"
+		if len(f) < 2 {
+			break
+		}
+		if string(f[0]) == "unlimited" {
+			return -1, nil
+		}
+		return strconv.ParseInt(string(f[0]), 10, 64)
+	}
+	return 0, fmt.Errorf("reading the open-file limit: no \"Max open files\" in /proc/%d/limits", pid)
+}
+
+// raiseOpenFiles raises this process's soft limit on open files towards
+// want, as far as the hard limit allows, and returns the soft limit now in
+// force.
+func raiseOpenFiles(want uint64) (uint64, error) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, fmt.Errorf("getrlimit: %w", err)
+	}
+	if lim.Cur >= want {
+		return lim.Cur, nil
+	}
+	lim.Cur = min(want, lim.Max)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, fmt.Errorf("setrlimit: %w", err)
+	}
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, fmt.Errorf("getrlimit: %w", err)
+	}
+	return lim.Cur, nil
+}

@@ -18,3 +18,14 @@ func selfCPU() (time.Duration, error) { return 0, errNoCPU }
 
 // procCPU is not available here.
 func procCPU(int) (time.Duration, error) { return 0, errNoCPU }
+
+// procMemory is not available here.
+func procMemory(int) (rss, anon int64, err error) { return 0, 0, errNoMemory }
+
+// procOpenFiles is not available here.
+func procOpenFiles(int) (int64, error) { return 0, errNoMemory }
+
+// raiseOpenFiles leaves the limit alone and reports want.
+func raiseOpenFiles(want uint64) (uint64, error) { return want, nil }
+
+var errNoMemory = errors.New("process memory and limits are read on Linux only")

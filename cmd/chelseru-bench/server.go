@@ -41,6 +41,10 @@ type serverConfig struct {
 	ProviderKey string
 	// LogLevel is LOG.LEVEL; "" leaves the server's default (info).
 	LogLevel string
+	// AccessTokenLifetime is JWT.ACCESS_TOKEN_LIFETIME (e.g. "1h"); ""
+	// leaves the server's default. The chat benchmark logs its users in
+	// before restarting the server, so their tokens must outlive the run.
+	AccessTokenLifetime string
 }
 
 // configYAML renders the config file for chelseru serve --config, with the
@@ -56,7 +60,7 @@ SERVER:
 JWT:
   SIGNING_KEY: %q
   ALGORITHM: HS256
-AUTH:
+%sAUTH:
   AUTH_METHOD: OTP
   OPTIONS:
     OTP_SENDS_PER_NUMBER_PER_HOUR: %d
@@ -69,7 +73,15 @@ SMS:
     KAVENEGAR_COM_API_KEY: %q
     KAVENEGAR_COM_FROM: "10004346"
     KAVENEGAR_COM_BASE_URL: %q
-`, c.Listen, c.DataDir, c.PluginsDir, c.SigningKey, raisedLimit, raisedLimit, raisedLimit, raisedLimit, c.ProviderKey, c.ProviderURL) + logSection(c.LogLevel)
+`, c.Listen, c.DataDir, c.PluginsDir, c.SigningKey, accessLifetimeLine(c.AccessTokenLifetime), raisedLimit, raisedLimit, raisedLimit, raisedLimit, c.ProviderKey, c.ProviderURL) + logSection(c.LogLevel)
+}
+
+// accessLifetimeLine is the JWT.ACCESS_TOKEN_LIFETIME line, or "".
+func accessLifetimeLine(d string) string {
+	if d == "" {
+		return ""
+	}
+	return fmt.Sprintf("  ACCESS_TOKEN_LIFETIME: %q\n", d)
 }
 
 func logSection(level string) string {
@@ -81,17 +93,25 @@ func logSection(level string) string {
 
 // child is a running chelseru server.
 type child struct {
-	cmd  *exec.Cmd
-	addr string
-	dir  string
-	out  *tailBuffer
-	done chan struct{} // closed when the process has exited
-	err  error         // Wait's error, valid once done is closed
+	cmd     *exec.Cmd
+	bin     string // absolute path of the server binary
+	cfgPath string // the generated config, kept for a restart
+	addr    string
+	dir     string
+	out     *tailBuffer
+	done    chan struct{} // closed when the process has exited
+	err     error         // Wait's error, valid once done is closed
 }
 
 // startServer writes a config into a fresh temporary folder, starts
 // `bin serve --config FILE` and waits until /readyz answers 200.
 func startServer(ctx context.Context, bin, providerURL, providerKey, logLevel string, readyTimeout time.Duration, log *slog.Logger) (*child, error) {
+	return startServerConfig(ctx, bin, serverConfig{ProviderURL: providerURL, ProviderKey: providerKey, LogLevel: logLevel}, readyTimeout, log)
+}
+
+// startServerConfig is startServer with more of the config given: Listen,
+// DataDir, PluginsDir and SigningKey are filled in here.
+func startServerConfig(ctx context.Context, bin string, cfg serverConfig, readyTimeout time.Duration, log *slog.Logger) (*child, error) {
 	// The child runs in its temporary folder: a relative path would be
 	// looked up from there.
 	bin, err := filepath.Abs(bin)
@@ -105,15 +125,15 @@ func startServer(ctx context.Context, bin, providerURL, providerKey, logLevel st
 	if err != nil {
 		return nil, fmt.Errorf("temporary folder: %w", err)
 	}
-	c := &child{dir: dir, out: newTailBuffer(logTailBytes), done: make(chan struct{})}
-	if err := c.start(ctx, bin, providerURL, providerKey, logLevel, readyTimeout, log); err != nil {
+	c := &child{bin: bin, dir: dir, out: newTailBuffer(logTailBytes), done: make(chan struct{})}
+	if err := c.start(ctx, cfg, readyTimeout, log); err != nil {
 		c.stop()
 		return nil, err
 	}
 	return c, nil
 }
 
-func (c *child) start(ctx context.Context, bin, providerURL, providerKey, logLevel string, readyTimeout time.Duration, log *slog.Logger) error {
+func (c *child) start(ctx context.Context, cfg serverConfig, readyTimeout time.Duration, log *slog.Logger) error {
 	addr, err := freeAddr()
 	if err != nil {
 		return err
@@ -123,25 +143,26 @@ func (c *child) start(ctx context.Context, bin, providerURL, providerKey, logLev
 	if _, err := rand.Read(key); err != nil {
 		return fmt.Errorf("signing key: %w", err)
 	}
-	cfg := serverConfig{
-		Listen:      addr,
-		DataDir:     filepath.Join(c.dir, "data"),
-		PluginsDir:  filepath.Join(c.dir, "plugins"),
-		SigningKey:  hex.EncodeToString(key),
-		ProviderURL: providerURL,
-		ProviderKey: providerKey,
-		LogLevel:    logLevel,
-	}
+	cfg.Listen = addr
+	cfg.DataDir = filepath.Join(c.dir, "data")
+	cfg.PluginsDir = filepath.Join(c.dir, "plugins")
+	cfg.SigningKey = hex.EncodeToString(key)
 	for _, d := range []string{cfg.DataDir, cfg.PluginsDir} {
 		if err := os.Mkdir(d, 0o700); err != nil {
 			return fmt.Errorf("server folder: %w", err)
 		}
 	}
-	cfgPath := filepath.Join(c.dir, "chelseru.yaml")
-	if err := os.WriteFile(cfgPath, []byte(configYAML(cfg)), 0o600); err != nil {
+	c.cfgPath = filepath.Join(c.dir, "chelseru.yaml")
+	if err := os.WriteFile(c.cfgPath, []byte(configYAML(cfg)), 0o600); err != nil {
 		return fmt.Errorf("server config: %w", err)
 	}
+	return c.launch(ctx, readyTimeout, log)
+}
 
+// launch starts the server process with the config written by start and
+// waits until /readyz answers 200.
+func (c *child) launch(ctx context.Context, readyTimeout time.Duration, log *slog.Logger) error {
+	addr, bin, cfgPath := c.addr, c.bin, c.cfgPath
 	c.cmd = exec.Command(bin, "serve", "--config", cfgPath)
 	c.cmd.Dir = c.dir
 	c.cmd.Stdout = c.out
@@ -166,6 +187,18 @@ func (c *child) start(ctx context.Context, bin, providerURL, providerKey, logLev
 	return nil
 }
 
+// restart stops the server with SIGTERM (then SIGKILL after stopTimeout)
+// and starts it again with the same config, address and data folder: a
+// fresh process over the same data. stopped is what went wrong with the
+// stop (an exit status other than 0, a kill), err why the new process is
+// not serving; the server serves when err is nil.
+func (c *child) restart(ctx context.Context, readyTimeout time.Duration, log *slog.Logger) (stopped, err error) {
+	stopped = c.terminate()
+	c.done = make(chan struct{})
+	c.err = nil
+	return stopped, c.launch(ctx, readyTimeout, log)
+}
+
 // serverEnv is the environment of the child: ours without CHELSERU_*
 // variables, which could override the generated config, except
 // CHELSERU_CPU_PROFILE, which profiles the server under load.
@@ -183,6 +216,18 @@ func serverEnv(env []string) []string {
 // temporary folder. It returns the first problem met; a clean exit (status 0)
 // after SIGTERM is no problem.
 func (c *child) stop() error {
+	errs := []error{c.terminate()}
+	if c.dir != "" {
+		if err := os.RemoveAll(c.dir); err != nil {
+			errs = append(errs, fmt.Errorf("removing %s: %w", c.dir, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// terminate sends SIGTERM, waits up to stopTimeout, then kills. A clean exit
+// (status 0) after SIGTERM is no problem; an earlier exit is.
+func (c *child) terminate() error {
 	var errs []error
 	if c.cmd != nil && c.cmd.Process != nil {
 		select {
@@ -202,11 +247,6 @@ func (c *child) stop() error {
 				<-c.done
 				errs = append(errs, fmt.Errorf("server still running %s after SIGTERM: killed", stopTimeout))
 			}
-		}
-	}
-	if c.dir != "" {
-		if err := os.RemoveAll(c.dir); err != nil {
-			errs = append(errs, fmt.Errorf("removing %s: %w", c.dir, err))
 		}
 	}
 	return errors.Join(errs...)
