@@ -269,6 +269,10 @@ func Open(dir string, opts Options) (*DB, error) {
 		bdb.Close()
 		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
 	}
+	if err := db.backfillAdminIndex(); err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
+	}
 	db.locks.seed = maphash.MakeSeed()
 	db.group.bdb = bdb
 	db.counters = newCounters(db, opts.MaxCachedCounters)
