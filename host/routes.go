@@ -172,6 +172,9 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	if r == routePasswordSet && !s.passwd {
 		r = routeNotFound // the route exists only with the PASSWD method
 	}
+	if r == routeMetrics && s.opts.MetricsOff {
+		r = routeNotFound // served on its own or the admin listener
+	}
 	rs.route = r
 	defer s.recoverPanic(ctx, rs)
 	switch {

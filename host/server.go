@@ -72,6 +72,9 @@ type Options struct {
 	// address (SERVER.MAX_CONNS_PER_IP); beyond it a new connection is
 	// answered 429 and closed. 0 means no limit.
 	MaxConnsPerIP int
+	// MetricsOff takes GET /metrics off this server (404): it is served on
+	// its own listener or the admin one instead (MetricsHandler).
+	MetricsOff bool
 }
 
 // Deps are the collaborators of a Server.
@@ -85,6 +88,8 @@ type Deps struct {
 	// /metrics serves; nil means a new registry with the Go runtime and
 	// process collectors. Other packages may register on it too.
 	Registry *prometheus.Registry
+	// Captcha, when set, is checked on /api/otp/send/ (captcha.go).
+	Captcha *Captcha
 }
 
 // Server is chelseru's HTTP server.
@@ -100,6 +105,8 @@ type Server struct {
 	// passwd is true with auth.MethodPasswd: /api/password/set/ exists and
 	// /api/authenticate/ takes a password instead of a code.
 	passwd bool
+	// captcha, when set, guards /api/otp/send/.
+	captcha *Captcha
 
 	idPrefix [12]byte
 	idSeq    atomic.Uint64
@@ -149,6 +156,8 @@ func New(opts Options, deps Deps) (*Server, error) {
 		reg:    deps.Registry,
 		linger: make(chan struct{}, maxLingering),
 		passwd: deps.Auth.Options().Method == auth.MethodPasswd,
+
+		captcha: deps.Captcha,
 	}
 	var seed [6]byte
 	if _, err := rand.Read(seed[:]); err != nil {
@@ -161,6 +170,9 @@ func New(opts Options, deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("host: %w", err)
 	}
 	s.metrics = m
+	if err := registerOpsMetrics(s.reg, s.auth); err != nil {
+		return nil, fmt.Errorf("host: %w", err)
+	}
 	s.metricsHandler = metricsHandler(s.reg)
 	s.srv = &fasthttp.Server{
 		Handler:               s.serve,

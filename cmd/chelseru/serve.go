@@ -65,6 +65,12 @@ func cmdServe(args []string, stderr io.Writer) error {
 	log.Info("chelseru serving", "addr", ln.Addr().String(), "sms_service", cfg.SMS.SMSService,
 		"data_dir", cfg.Server.DataDir, "version", version())
 
+	stopOps, err := serveOps(cfg, app, log)
+	if err != nil {
+		ln.Close()
+		app.close(log)
+		return err
+	}
 	stopAdmin := serveAdmin(ctx, cfg, app.db, log)
 	served := make(chan error, 1)
 	go func() { served <- app.http.Serve(ln) }()
@@ -80,6 +86,7 @@ func cmdServe(args []string, stderr io.Writer) error {
 		}
 	}
 	stopAdmin()
+	stopOps()
 	app.close(log)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -175,6 +182,8 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 		ServiceAPIKeys:             cfg.Auth.ServiceAPIKeys,
 		UserMessages:               cfg.SMS.UserMessages,
 		UserMessagesPerHour:        cfg.SMS.UserMessagesPerHour,
+		MaxSMSPerHour:              cfg.SMS.MaxPerHour,
+		MaxSMSPerDay:               cfg.SMS.MaxPerDay,
 	}, auth.Deps{
 		Store:  a.db,
 		Sender: domain.NamingSender(a.plugins, cfg.SMS.TemplateParamNames()),
@@ -193,10 +202,12 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 		Concurrency:    cfg.Server.MaxConns,
 		TrustedProxies: cfg.Server.TrustedProxies,
 		MaxConnsPerIP:  cfg.Server.MaxConnsPerIP,
+		MetricsOff:     cfg.Server.MetricsMoved(),
 		Logger:         log.With("component", "http"),
 	}, host.Deps{
-		Auth:  a.auth,
-		Ready: a.ready,
+		Auth:    a.auth,
+		Ready:   a.ready,
+		Captcha: captcha(cfg),
 	})
 	if err != nil {
 		return nil, err
