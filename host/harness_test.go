@@ -63,6 +63,8 @@ type config struct {
 	// freeBytes, when set, is storage's free-space measurement (the disk
 	// guard's); nil is the real one.
 	freeBytes func(string) (uint64, error)
+	// captcha, when set, is host.Deps.Captcha.
+	captcha *host.Captcha
 }
 
 // env is one running server with its parts.
@@ -178,7 +180,7 @@ func newEnv(t testing.TB, fns ...func(*config)) *env {
 		ready = func() error { return db.Ping(context.Background()) }
 	}
 	cfg.host.Logger = logger
-	srv, err := host.New(cfg.host, host.Deps{Auth: svc, Ready: ready})
+	srv, err := host.New(cfg.host, host.Deps{Auth: svc, Ready: ready, Captcha: cfg.captcha})
 	if err != nil {
 		t.Fatalf("host: %v", err)
 	}
