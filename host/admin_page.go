@@ -80,7 +80,7 @@ func (p *adminPage) serve(ctx *fasthttp.RequestCtx, path string) {
 	h := &ctx.Response.Header
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin") // no-referrer would make form posts carry "Origin: null"
 	switch path {
 	case "/admin", pagePath:
 		if !ctx.IsGet() && !ctx.IsHead() {
@@ -238,6 +238,9 @@ func (p *adminPage) view(ctx *fasthttp.RequestCtx, id string) {
 		}
 		if d.Status != "" {
 			q.Set("status", d.Status)
+		}
+		if l := string(args.Peek("limit")); l != "" {
+			q.Set("limit", l)
 		}
 		d.NextURL = pagePath + "?" + q.Encode()
 	}
