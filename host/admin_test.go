@@ -9,10 +9,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/chelseru/chelseru/host"
 )
@@ -480,5 +483,61 @@ func TestCaptcha(t *testing.T) {
 	}
 	if _, ok := e.sms.code("09120000003"); ok {
 		t.Fatal("a code was sent without a checked captcha")
+	}
+}
+
+// TestAdminOpenAPI: every operation of docs/admin-openapi.yaml exists on
+// the admin listener and answers one of its documented statuses.
+func TestAdminOpenAPI(t *testing.T) {
+	raw, err := os.ReadFile("../docs/admin-openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]any `yaml:"responses"`
+		} `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	a := newAdminEnv(t, false)
+	a.login("09121234567", 0)
+	u := a.findUsers("mobile=09121234567")[0]
+	var list struct{ Sessions []struct{ ID int64 } }
+	a.adminDo("GET", fmt.Sprintf("/admin/api/users/%d/sessions/", u.ID), adminToken, &list)
+	ops := 0
+	// DELETE of every session last, so the one-session DELETE finds its session.
+	for _, path := range []string{"/admin/api/users/", "/admin/api/users/{id}/", "/admin/api/messages/", "/admin/api/users/{id}/sessions/{sid}/",
+		"/admin/api/users/{id}/disable/", "/admin/api/users/{id}/enable/", "/admin/api/users/{id}/sessions/"} {
+		item, ok := doc.Paths[path]
+		if !ok {
+			t.Fatalf("%s is not in the document", path)
+		}
+		for _, m := range []string{"get", "post", "delete"} {
+			op, ok := item[m]
+			if !ok {
+				continue
+			}
+			ops++
+			p := strings.NewReplacer("{id}", fmt.Sprint(u.ID), "{sid}", fmt.Sprint(list.Sessions[0].ID)).Replace(path)
+			if path == "/admin/api/users/" {
+				p += "?mobile=09121234567"
+			}
+			st, _, b := a.adminDo(strings.ToUpper(m), p, adminToken, nil)
+			if _, ok := op.Responses[fmt.Sprint(st)]; !ok || st >= 400 {
+				t.Errorf("%s %s: %d %s", m, p, st, b)
+			}
+			if st, _, _ := a.adminDo(strings.ToUpper(m), p, "", nil); st != 401 {
+				t.Errorf("%s %s without a token: %d", m, p, st)
+			}
+		}
+	}
+	n := 0
+	for _, item := range doc.Paths {
+		n += len(item)
+	}
+	if n != ops {
+		t.Errorf("the document has %d operations, %d were tried", n, ops)
 	}
 }
