@@ -241,3 +241,70 @@ func TestAdminIndexBackfill(t *testing.T) {
 		t.Fatalf("ListMessages after reopen = %+v, %v", p, err)
 	}
 }
+
+// BenchmarkMobileDisabled measures the check /api/otp/send/ makes for every
+// code: no read while no user is disabled, else one prefix read of
+// user-disabled/{mobile}/.
+func BenchmarkMobileDisabled(b *testing.B) {
+	for _, disable := range []bool{false, true} {
+		b.Run(fmt.Sprintf("some_disabled=%t", disable), func(b *testing.B) {
+			ctx := context.Background()
+			db := openTest(b, Options{})
+			for i := 0; i < 1000; i++ {
+				u, _, err := db.GetOrCreateUser(ctx, 0, fmt.Sprintf("0912%07d", i), time.Now())
+				if err != nil {
+					b.Fatal(err)
+				}
+				if disable && i%10 == 0 {
+					if _, err := db.SetUserDisabled(ctx, u.ID, true); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			i := 0
+			for b.Loop() {
+				if _, err := db.MobileDisabled(ctx, fmt.Sprintf("0912%07d", i%1000)); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
+
+// TestDisabledSurvivesReopen: the count of disabled users that spares
+// MobileDisabled its read is loaded again at open.
+func TestDisabledSurvivesReopen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _, err := db.GetOrCreateUser(ctx, 0, "09121234567", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetUserDisabled(ctx, u.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetUserDisabled(ctx, u.ID, true); err != nil { // twice: counted once
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = openAt(t, dir, Options{})
+	if d, err := db.MobileDisabled(ctx, "09121234567"); err != nil || !d {
+		t.Fatalf("after reopen: %v, %v", d, err)
+	}
+	if _, err := db.SetUserDisabled(ctx, u.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := db.MobileDisabled(ctx, "09121234567"); err != nil || d {
+		t.Fatalf("after enable: %v, %v", d, err)
+	}
+	if n := db.disabledUsers.Load(); n != 0 {
+		t.Fatalf("count %d after enable", n)
+	}
+}

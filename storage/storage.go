@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -199,6 +200,8 @@ type DB struct {
 	group    groupCommit // blind writes of concurrent callers, one transaction per round
 	counters *counters
 	otpSeen  *presence // OTP keys that may be stored (CreateOTP skips its read for others)
+	// disabledUsers counts user-disabled/ entries (admin.go).
+	disabledUsers atomic.Int64
 
 	seqMu sync.Mutex
 	seqs  map[string]*badger.Sequence
