@@ -14,6 +14,9 @@ type User struct {
 	// PasswordHash is an argon2id hash in PHC string form, or empty.
 	PasswordHash string
 	CreatedAt    time.Time
+	// Disabled users get no code and no token, and have no sessions
+	// (the admin API's disable revokes them).
+	Disabled bool
 }
 
 // Username is the original package's user name, G{group}-{mobile}.

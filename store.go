@@ -125,6 +125,7 @@ type Store interface {
 	MessageStore
 	RateLimiter
 	AttemptStore
+	AdminStore
 	// Ping reports whether storage is open and usable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close flushes and closes storage.

@@ -192,6 +192,12 @@ type Options struct {
 	// must be to set a password without giving the current one; 0 means
 	// DefaultFreshLogin.
 	FreshLogin time.Duration
+
+	// MaxSMSPerHour and MaxSMSPerDay are the global SMS budgets over every
+	// send, codes and messages (SMS.MAX_PER_HOUR, SMS.MAX_PER_DAY); <= 0:
+	// no budget (admin.go).
+	MaxSMSPerHour int
+	MaxSMSPerDay  int
 }
 
 // Deps are the collaborators of a Service.
@@ -240,6 +246,8 @@ type Service struct {
 	argon2Runs atomic.Int64
 	// apiKeys are the SHA-256 digests of Options.ServiceAPIKeys.
 	apiKeys [][sha256.Size]byte
+	// budget counts refusals of the global SMS budget (admin.go).
+	budget budget
 }
 
 // New checks opts and deps and returns a Service.
@@ -445,6 +453,9 @@ func (s *Service) SendOTP(ctx context.Context, mobile, ip string) error {
 	if err != nil {
 		return err
 	}
+	if err := s.refuseDisabledMobile(ctx, m); err != nil {
+		return err
+	}
 	code, err := newCode(s.opts.OTPLength)
 	if err != nil {
 		return chelseru.Internal(err)
@@ -507,6 +518,10 @@ func (s *Service) SendOTP(ctx context.Context, mobile, ip string) error {
 		}
 	}
 
+	if err := s.takeSMSBudget(ctx, now); err != nil {
+		s.discardCode(ctx, m, hash, true) // nothing was sent
+		return err
+	}
 	sctx, cancel := s.smsContext(ctx)
 	_, err = s.sender.Send(sctx, chelseru.SMS{To: m, TemplateID: s.opts.OTPTemplateID, Vars: []string{code}})
 	cancel()

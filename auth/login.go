@@ -139,6 +139,9 @@ func (s *Service) Authenticate(ctx context.Context, in Login) (Tokens, error) {
 	if created {
 		s.log.InfoContext(ctx, "user created", "user_id", u.ID, "group", u.Group)
 	}
+	if u.Disabled {
+		return Tokens{}, disabledError()
+	}
 	return s.openSession(ctx, u.ID, in.UserAgent, in.IP)
 }
 
@@ -169,6 +172,9 @@ func (s *Service) openSession(ctx context.Context, userID int64, uaString, ip st
 	})
 	if err != nil {
 		return Tokens{}, chelseru.Internal(fmt.Errorf("create session: %w", err))
+	}
+	if err := s.checkNewSession(ctx, userID, sess.ID); err != nil {
+		return Tokens{}, err
 	}
 	refresh, _, err := s.tokens.IssueWithJTI(token.Refresh, userID, sess.ID, jti, now)
 	if err != nil {

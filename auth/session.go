@@ -92,6 +92,9 @@ func (s *Service) SendMessage(ctx context.Context, c Caller, in Outgoing) (chels
 	if err := s.limitUserMessages(ctx, c); err != nil {
 		return chelseru.Message{}, err
 	}
+	if err := s.takeSMSBudget(ctx, s.now()); err != nil {
+		return chelseru.Message{}, err
+	}
 	var userID int64 // 0: a service client
 	if c.Kind == CallerUser {
 		userID = c.Principal.UserID

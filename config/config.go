@@ -103,6 +103,24 @@ type Server struct {
 	// (scheme://host[:port]) a chat socket is accepted from; default empty,
 	// meaning any (native apps send no Origin).
 	AllowedOrigins []string
+
+	// AdminListen is SERVER.ADMIN_LISTEN, host:port of the admin API and
+	// page (its own listener, never SERVER.LISTEN); default "" (off).
+	AdminListen string
+	// AdminToken is SERVER.ADMIN_TOKEN, the admin API's bearer token, at
+	// least 32 bytes; required with AdminListen (or AdminTokenFile).
+	AdminToken Secret
+	// AdminTokenFile is SERVER.ADMIN_TOKEN_FILE, a file holding AdminToken
+	// (not readable by other users); Validate reads it into AdminToken.
+	AdminTokenFile string
+	// MetricsListen is SERVER.METRICS_LISTEN, host:port of a listener
+	// serving only GET /metrics; default "" (on the public port, unless
+	// MetricsOnAdmin).
+	MetricsListen string
+	// MetricsOnAdmin is SERVER.METRICS_ON_ADMIN: /metrics is served on the
+	// admin listener (with the admin token) and not on the public port;
+	// default false.
+	MetricsOnAdmin bool
 }
 
 // JWT is the JWT section, simplejwt's SIMPLE_JWT names.
@@ -141,6 +159,8 @@ type Auth struct {
 	// /api/message/send/; default empty (no service may send). Secret: never
 	// printed or logged.
 	ServiceAPIKeys []string
+	// Captcha is AUTH.CAPTCHA (config/admin.go).
+	Captcha Captcha
 }
 
 // AuthOptions is AUTH.OPTIONS.
@@ -179,6 +199,9 @@ type AuthOptions struct {
 	RefreshPerIPPerHour int
 }
 
+// MetricsMoved reports whether /metrics is off the public port.
+func (s Server) MetricsMoved() bool { return s.MetricsListen != "" || s.MetricsOnAdmin }
+
 // OTPExpiry is OTPExpirePerMinutes as a duration.
 func (o AuthOptions) OTPExpiry() time.Duration {
 	return time.Duration(o.OTPExpirePerMinutes) * time.Minute
@@ -198,6 +221,10 @@ type SMS struct {
 	// may send per hour when UserMessages is on (429 beyond); default 10,
 	// 1 to 1e9.
 	UserMessagesPerHour int
+	// MaxPerHour and MaxPerDay are SMS.MAX_PER_HOUR and SMS.MAX_PER_DAY, the
+	// global budgets of SMS over every send (codes and messages; 429 with
+	// Retry-After beyond); default 0 (off), up to 1e9.
+	MaxPerHour, MaxPerDay int
 	// SMSService is SMS.SMS_SERVICE, the provider: PARSIAN_WEBCO_IR,
 	// MELI_PAYAMAK_COM, KAVENEGAR_COM, CONSOLE or a plugin's name; default
 	// CONSOLE (each SMS printed to the log).
@@ -304,6 +331,7 @@ func Default() *Config {
 				AuthenticatePerIPPerHour:      300,
 				RefreshPerIPPerHour:           3600,
 			},
+			Captcha: Captcha{Timeout: DefaultCaptchaTimeout},
 		},
 		SMS: SMS{
 			Timeout:                10 * time.Second,

@@ -85,6 +85,11 @@ func (d *decoder) rootFields() []field {
 			{"MAX_CONNS", d.int(&c.Server.MaxConns)},
 			{"MAX_CONNS_PER_IP", d.int(&c.Server.MaxConnsPerIP)},
 			{"ALLOWED_ORIGINS", d.strs(&c.Server.AllowedOrigins, "an origin (e.g. https://chat.example.com)")},
+			{"ADMIN_LISTEN", d.str(&c.Server.AdminListen)},
+			{"ADMIN_TOKEN", d.str((*string)(&c.Server.AdminToken))},
+			{"ADMIN_TOKEN_FILE", d.str(&c.Server.AdminTokenFile)},
+			{"METRICS_LISTEN", d.str(&c.Server.MetricsListen)},
+			{"METRICS_ON_ADMIN", d.boolean(&c.Server.MetricsOnAdmin)},
 		})},
 		{"JWT", d.section([]field{
 			{"SIGNING_KEY", d.str(&c.JWT.SigningKey)},
@@ -108,6 +113,12 @@ func (d *decoder) rootFields() []field {
 				{"REFRESH_PER_IP_PER_HOUR", d.int(&c.Auth.Options.RefreshPerIPPerHour)},
 			})},
 			{"SERVICE_API_KEYS", d.secretList(&c.Auth.ServiceAPIKeys, maxServiceAPIKeys)},
+			{"CAPTCHA", d.section([]field{
+				{"SITEVERIFY_URL", d.str(&c.Auth.Captcha.SiteverifyURL)},
+				{"SECRET", d.str((*string)(&c.Auth.Captcha.Secret))},
+				{"SECRET_FILE", d.str(&c.Auth.Captcha.SecretFile)},
+				{"TIMEOUT", d.duration(&c.Auth.Captcha.Timeout)},
+			})},
 		})},
 		{"SMS", d.section([]field{
 			{"TIMEOUT", d.duration(&c.SMS.Timeout)},
@@ -127,6 +138,8 @@ func (d *decoder) rootFields() []field {
 			{"PLUGIN_ALLOWED_HOSTS", d.stringListMap(&c.SMS.PluginAllowedHosts)},
 			{"PLUGIN_OVERRIDES", d.stringList(&c.SMS.PluginOverrides)},
 			{"PROVIDER_IDLE_TIMEOUT", d.duration(&c.SMS.ProviderIdleTimeout)},
+			{"MAX_PER_HOUR", d.int(&c.SMS.MaxPerHour)},
+			{"MAX_PER_DAY", d.int(&c.SMS.MaxPerDay)},
 		})},
 		{"LOG", d.section([]field{
 			{"LEVEL", d.level(&c.Log.Level)},

@@ -47,14 +47,15 @@ func matchChat(path []byte) (route, int64) {
 	return routeNotFound, 0
 }
 
-// positiveID parses a path segment as Django's <int:pk>: 1 to 18 digits,
-// above zero.
-func positiveID(digits []byte) (int64, bool) {
+// positiveID parses a path segment or query value as Django's <int:pk>: 1
+// to 18 digits, above zero.
+func positiveID[T string | []byte](digits T) (int64, bool) {
 	if len(digits) == 0 || len(digits) > 18 {
 		return 0, false
 	}
 	var id int64
-	for _, c := range digits {
+	for i := 0; i < len(digits); i++ {
+		c := digits[i]
 		if c < '0' || c > '9' {
 			return 0, false
 		}

@@ -26,7 +26,7 @@ const (
 // Request-body field lists, one per endpoint; the index in each is the index
 // in reqState.vals.
 var (
-	fieldsOTPSend      = []string{"mobile_number"}
+	fieldsOTPSend      = []string{"mobile_number", "captcha_token"}
 	fieldsAuthenticate = []string{"mobile_number", "code", "group", "password"}
 	fieldsRefresh      = []string{"refresh"}
 	fieldsVerify       = []string{"token"}

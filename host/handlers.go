@@ -21,7 +21,14 @@ func (s *Server) handleOTPSend(ctx *fasthttp.RequestCtx, rs *reqState) {
 	}
 	var fe fieldErrors
 	mobile := fe.char("mobile_number", rs.vals[0], true)
+	var captcha string
+	if s.captcha != nil {
+		captcha = fe.char("captcha_token", rs.vals[1], true)
+	}
 	err := fe.err()
+	if err == nil && s.captcha != nil {
+		err = s.captcha.check(reqContext(), captcha, s.clientIP(ctx))
+	}
 	if err == nil {
 		err = s.auth.SendOTP(reqContext(), mobile, s.clientIP(ctx))
 	}

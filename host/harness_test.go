@@ -71,6 +71,8 @@ type config struct {
 
 	// chatMaxChars is CHAT.MAX_MESSAGE_CHARS (0: the default).
 	chatMaxChars int
+	// captcha, when set, is host.Deps.Captcha.
+	captcha *host.Captcha
 }
 
 // env is one running server with its parts.
@@ -193,7 +195,7 @@ func newEnv(t testing.TB, fns ...func(*config)) *env {
 	if err != nil {
 		t.Fatalf("chat: %v", err)
 	}
-	srv, err := host.New(cfg.host, host.Deps{Auth: svc, Ready: ready, Chat: chatSvc, Revocations: revocations})
+	srv, err := host.New(cfg.host, host.Deps{Auth: svc, Ready: ready, Chat: chatSvc, Revocations: revocations, Captcha: cfg.captcha})
 	if err != nil {
 		t.Fatalf("host: %v", err)
 	}

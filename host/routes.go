@@ -194,6 +194,9 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	if r.chat() && s.chat == nil {
 		r = routeNotFound // the chat routes exist only with a chat service
 	}
+	if r == routeMetrics && s.opts.MetricsOff {
+		r = routeNotFound // served on its own or the admin listener
+	}
 	rs.route = r
 	defer s.recoverPanic(ctx, rs)
 	switch {

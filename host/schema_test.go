@@ -1,6 +1,7 @@
 package host_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"mime"
@@ -646,6 +647,13 @@ func TestSchemaConformance(t *testing.T) {
 		c.send(otp, jsonReq("POST", `[1]`, nil), 400)
 		c.send(otp, req{method: "POST", ctype: "application/x-www-form-urlencoded", body: "x=1"}, 400)
 		c.send(otp, jsonReq("POST", big, nil), 413)
+		// A number whose user an operator disabled (admin API).
+		if u, _, err := e.db.GetOrCreateUser(context.Background(), 0, "09120009999", e.clock.Now()); err != nil {
+			t.Fatal(err)
+		} else if _, err := e.db.SetUserDisabled(context.Background(), u.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		c.send(otp, jsonReq("POST", `{"mobile_number":"09120009999"}`, nil), 403)
 		c.send(otp, req{method: "POST", ctype: "text/plain", body: "mobile_number=09121234567"}, 415)
 
 		c.send(authn, jsonReq("POST", `{"mobile_number":"`+mobileA+`"}`, nil), 400)

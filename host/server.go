@@ -75,6 +75,9 @@ type Options struct {
 	MaxConnsPerIP int
 	// Chat tunes the chat socket (used when Deps.Chat is set).
 	Chat ChatOptions
+	// MetricsOff takes GET /metrics off this server (404): it is served on
+	// its own listener or the admin one instead (MetricsHandler).
+	MetricsOff bool
 }
 
 // Deps are the collaborators of a Server.
@@ -93,6 +96,8 @@ type Deps struct {
 	// Revocations, when set, reports revoked sessions, whose open chat
 	// sockets are then closed with 4401 at once.
 	Revocations interface{ OnRevoke(func(sessionID int64)) }
+	// Captcha, when set, is checked on /api/otp/send/ (captcha.go).
+	Captcha *Captcha
 }
 
 // Server is chelseru's HTTP server.
@@ -108,6 +113,8 @@ type Server struct {
 	// passwd is true with auth.MethodPasswd: /api/password/set/ exists and
 	// /api/authenticate/ takes a password instead of a code.
 	passwd bool
+	// captcha, when set, guards /api/otp/send/.
+	captcha *Captcha
 
 	chat    *chat.Service
 	sockets *socketHub
@@ -160,6 +167,8 @@ func New(opts Options, deps Deps) (*Server, error) {
 		reg:    deps.Registry,
 		linger: make(chan struct{}, maxLingering),
 		passwd: deps.Auth.Options().Method == auth.MethodPasswd,
+
+		captcha: deps.Captcha,
 	}
 	var seed [6]byte
 	if _, err := rand.Read(seed[:]); err != nil {
@@ -172,6 +181,9 @@ func New(opts Options, deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("host: %w", err)
 	}
 	s.metrics = m
+	if err := registerOpsMetrics(s.reg, s.auth); err != nil {
+		return nil, fmt.Errorf("host: %w", err)
+	}
 	s.metricsHandler = metricsHandler(s.reg)
 	if deps.Chat != nil {
 		s.opts.Chat.defaults()

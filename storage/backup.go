@@ -247,6 +247,9 @@ func (db *DB) RestoreWith(r io.Reader, accept func([]BackupFile) error) ([]Backu
 	db.idMu.Lock()
 	db.id = id
 	db.idMu.Unlock()
+	if err := db.backfillAdminIndex(); err != nil {
+		return nil, fmt.Errorf("storage: restore: %w", err)
+	}
 	db.log.Info("restored backup", "records", n)
 	return files, nil
 }

@@ -27,6 +27,7 @@ const (
 	fmtAttemptsv1 byte = 0x06
 	fmtOTPv2      byte = 0x07 // v1 and the per-number send count (Sends, WindowEnd)
 	fmtOTPv3      byte = 0x10 // v2 and the requester's address (Requester)
+	fmtUserv2     byte = 0x11 // v1 and the Disabled flag
 )
 
 var errCorrupt = errors.New("corrupt record")
@@ -195,23 +196,33 @@ func decodeOTP(b []byte) (chelseru.OTP, error) {
 
 func encodeUser(u chelseru.User) ([]byte, error) {
 	e := encoder{b: make([]byte, 0, 64+len(u.PasswordHash))}
-	e.b = append(e.b, fmtUserv1)
+	e.b = append(e.b, fmtUserv2)
 	e.int(u.ID)
 	e.int(u.Group)
 	e.str(u.Mobile)
 	e.str(u.PasswordHash)
 	e.time(u.CreatedAt)
+	e.bool(u.Disabled)
 	return e.done("user")
 }
 
+// decodeUser reads both user formats; a v1 record (written before users
+// could be disabled) is enabled.
 func decodeUser(b []byte) (chelseru.User, error) {
-	d := newDecoder(b, fmtUserv1)
+	format := fmtUserv2
+	if len(b) > 0 && b[0] == fmtUserv1 {
+		format = fmtUserv1
+	}
+	d := newDecoder(b, format)
 	u := chelseru.User{
 		ID:           d.int(),
 		Group:        d.int(),
 		Mobile:       d.str(),
 		PasswordHash: d.str(),
 		CreatedAt:    d.time(),
+	}
+	if format == fmtUserv2 {
+		u.Disabled = d.bool()
 	}
 	return u, d.finish("user")
 }

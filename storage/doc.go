@@ -36,6 +36,10 @@
 //	seq/{user|session|msg|room}                next unleased id        none                  id sequences (badger.Sequence)
 //	meta/db-id                                 database identity       none                  ID, Open (checked against the marker), tokens'
 //	                                           (16 hex digits)                               dbid claim; carried by Backup/Restore
+//	mobile-users/{mobile}/{group be64}         user id (be64, plain)   none                  FindUsers (admin.go: a number's users, all groups)
+//	user-disabled/{mobile}/{group be64}        empty                   none                  MobileDisabled (skipped while none exists)
+//	msg-by-mobile/{mobile}/{id be64}           empty                   none                  ListMessages with a receiver
+//	meta/admin-index-v1                        empty                   none                  the admin indexes cover older records
 //	ping                                       (never written)         -                     Ping (a point read)
 //
 // The chat (chat.go, chatcodec.go):

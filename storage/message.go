@@ -15,7 +15,12 @@ func putMessage(txn *badger.Txn, m chelseru.Message) error {
 	if err != nil {
 		return err
 	}
-	return txn.Set(messageKey(m.ID), v)
+	if err := txn.Set(messageKey(m.ID), v); err != nil {
+		return err
+	}
+	// The receiver's index entry (admin.go); the receiver never changes, so
+	// an update rewrites the same empty entry.
+	return txn.Set(messageByMobileKey(m.Mobile, m.ID), nil)
 }
 
 // CreateMessage implements chelseru.MessageStore. Messages are kept without

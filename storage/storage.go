@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -200,6 +201,8 @@ type DB struct {
 	counters *counters
 	otpSeen  *presence // OTP keys that may be stored (CreateOTP skips its read for others)
 	chat     chatRooms // state of the chat rooms in use (chat.go)
+	// disabledUsers counts user-disabled/ entries (admin.go).
+	disabledUsers atomic.Int64
 
 	seqMu sync.Mutex
 	seqs  map[string]*badger.Sequence
@@ -267,6 +270,10 @@ func Open(dir string, opts Options) (*DB, error) {
 	}
 	db.guard.init(dir, opts.MinFreeBytes, opts.FreeBytes, db.log)
 	if err := db.loadIdentity(marker, markerID, hadMarker); err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
+	}
+	if err := db.backfillAdminIndex(); err != nil {
 		bdb.Close()
 		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
 	}

@@ -70,6 +70,9 @@ func (db *DB) GetOrCreateUser(ctx context.Context, group int64, mobile string, n
 		if err := putUser(txn, u); err != nil {
 			return err
 		}
+		if err := putUserIndexes(txn, u); err != nil {
+			return err
+		}
 		return txn.Set(idx, binary.BigEndian.AppendUint64(nil, uint64(id)))
 	})
 	if err != nil {

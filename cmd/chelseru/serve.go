@@ -71,6 +71,12 @@ func cmdServe(args []string, stderr io.Writer) error {
 	log.Info("chelseru serving", "addr", ln.Addr().String(), "sms_service", cfg.SMS.SMSService,
 		"data_dir", cfg.Server.DataDir, "version", version())
 
+	stopOps, err := serveOps(cfg, app, log)
+	if err != nil {
+		ln.Close()
+		app.close(log)
+		return err
+	}
 	stopAdmin := serveAdmin(ctx, cfg, app.db, log)
 	served := make(chan error, 1)
 	go func() { served <- app.http.Serve(ln) }()
@@ -91,6 +97,7 @@ func cmdServe(args []string, stderr io.Writer) error {
 		}
 	}
 	stopAdmin()
+	stopOps()
 	app.close(log)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -193,6 +200,8 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 		ServiceAPIKeys:             cfg.Auth.ServiceAPIKeys,
 		UserMessages:               cfg.SMS.UserMessages,
 		UserMessagesPerHour:        cfg.SMS.UserMessagesPerHour,
+		MaxSMSPerHour:              cfg.SMS.MaxPerHour,
+		MaxSMSPerDay:               cfg.SMS.MaxPerDay,
 	}, auth.Deps{
 		Store:  revocations,
 		Sender: domain.NamingSender(a.plugins, cfg.SMS.TemplateParamNames()),
@@ -215,6 +224,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 		Concurrency:    cfg.Server.MaxConns,
 		TrustedProxies: cfg.Server.TrustedProxies,
 		MaxConnsPerIP:  cfg.Server.MaxConnsPerIP,
+		MetricsOff:     cfg.Server.MetricsMoved(),
 		Logger:         log.With("component", "http"),
 		Chat:           chatOptions(cfg),
 	}, host.Deps{
@@ -222,6 +232,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 		Ready:       a.ready,
 		Chat:        chatSvc,
 		Revocations: revocations,
+		Captcha:     captcha(cfg),
 	})
 	if err != nil {
 		return nil, err
