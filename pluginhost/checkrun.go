@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/url"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -46,6 +47,9 @@ type CheckReport struct {
 	// Result is the plugin's immediate answer to the dry send, if it made
 	// no request.
 	Result *abi.Result
+	// Refused, when set, is why serving would refuse Request as things
+	// stand (its host is not allowed without the operator's config).
+	Refused string
 }
 
 // CheckRun checks a module as serving would use it, every entry bounded by
@@ -128,8 +132,17 @@ func CheckRun(ctx context.Context, wasm []byte, o CheckOptions) (*CheckReport, e
 		rep.Result = action.Result
 		return rep, nil
 	}
-	if _, err := m.checkRequest(action.Request); err != nil {
+	if err := checkMethodAndHeaders(action.Request); err != nil {
 		return rep, fmt.Errorf("dry send: %w", err)
+	}
+	if _, err := checkURL(anyHost(action.Request.URL), action.Request.URL); err != nil {
+		return rep, fmt.Errorf("dry send: %w", err)
+	}
+	if _, err := m.checkRequest(action.Request); err != nil {
+		// A well-formed request to a host the module may not call: serving
+		// refuses it until the operator's config names the host (egress.go),
+		// which a check cannot know; it is reported, not fatal.
+		rep.Refused = err.Error()
 	}
 	q := *action.Request
 	q.URL, q.Body = m.scrub(q.URL), m.scrub(q.Body)
@@ -139,4 +152,14 @@ func CheckRun(ctx context.Context, wasm []byte, o CheckOptions) (*CheckReport, e
 	}
 	rep.Request = &q
 	return rep, nil
+}
+
+// anyHost is an allowlist holding the host of raw, so that checkURL checks
+// only the URL's form.
+func anyHost(raw string) allowlist {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	return allowlist{hostPort(u): {}}
 }

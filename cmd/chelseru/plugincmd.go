@@ -104,6 +104,9 @@ func cmdPluginCheck(args []string, stdout io.Writer) error {
 	case rep.Request != nil:
 		q := rep.Request
 		fmt.Fprintf(stdout, "dry send (request not sent): %s %s\n", q.Method, q.URL)
+		if rep.Refused != "" {
+			fmt.Fprintf(stdout, "  serving would refuse it as things stand: %s\n", rep.Refused)
+		}
 		for _, h := range q.Headers {
 			fmt.Fprintf(stdout, "  %s: %s\n", h.Name, h.Value)
 		}
