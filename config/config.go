@@ -59,6 +59,9 @@ type Config struct {
 
 	// lines maps key paths to the line they were set on, for messages.
 	lines map[string]int
+	// sources names the environment variables and flags values came from
+	// (config/env.go).
+	sources []string
 }
 
 // Server is the SERVER section: where to listen, where to keep data, and the
@@ -295,29 +298,6 @@ func Default() *Config {
 	}
 }
 
-// Load reads the file at path, applies the environment (EnvSigningKey) and
-// validates the result. An empty path means no file: Default with the
-// environment applied.
-func Load(path string) (*Config, error) {
-	var c *Config
-	if path == "" {
-		c = Default()
-	} else {
-		data, err := readFile(path)
-		if err != nil {
-			return nil, err
-		}
-		if c, err = parse(data); err != nil {
-			return nil, err
-		}
-	}
-	c.ApplyEnv(os.LookupEnv)
-	if err := c.Validate(); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
 // readFile reads a config file of at most MaxFileBytes.
 func readFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
@@ -375,12 +355,18 @@ type Error struct {
 	Line int    // the line in the file, or 0 when unknown
 	Msg  string // the whole message, key included, without the line
 	Hint string // an optional suggestion, e.g. "did you mean SMS.SETTINGS?"
+	// Source names the environment variable or flag the value came from
+	// ("env CHELSERU_SERVER__LISTEN", "flag --listen"), or "".
+	Source string
 }
 
 func (e *Error) Error() string {
 	s := e.Msg
 	if e.Line > 0 {
 		s = fmt.Sprintf("%s (line %d)", s, e.Line)
+	}
+	if e.Source != "" {
+		s = fmt.Sprintf("%s (%s)", s, e.Source)
 	}
 	if e.Hint != "" {
 		s += "; " + e.Hint

@@ -175,6 +175,10 @@ func (d *decoder) section(fields []field) func(*yaml.Node, string) error {
 // mapping walks a mapping node against fields.
 func (d *decoder) mapping(n *yaml.Node, key string, fields []field) error {
 	n = resolve(n)
+	if isProbe(n) {
+		d.probeFields(n, key, fields)
+		return nil
+	}
 	if isNull(n) {
 		return nil
 	}
@@ -269,6 +273,10 @@ func editDistance(a, b string) int {
 // scalar returns a scalar's text, or an error naming key when n is a list or
 // a mapping. null reports ok=false.
 func scalar(n *yaml.Node, key, want string) (s string, ok bool, err error) {
+	if isProbe(n) {
+		n.LineComment, n.FootComment = KindScalar, want
+		return "", false, nil
+	}
 	if n.Kind != yaml.ScalarNode {
 		return "", false, &Error{Key: key, Line: n.Line, Msg: fmt.Sprintf("%s must be %s, got %s", key, want, kind(n))}
 	}
@@ -421,6 +429,10 @@ func (d *decoder) level(dst *slog.Level) func(*yaml.Node, string) error {
 // prefixes reads a list of IP addresses and CIDRs.
 func (d *decoder) prefixes(dst *[]netip.Prefix) func(*yaml.Node, string) error {
 	return func(n *yaml.Node, key string) error {
+		if probeList(n) {
+			return nil
+		}
+		n = envList(n)
 		if isNull(n) {
 			return nil
 		}
@@ -479,6 +491,10 @@ func parsePrefix(s string) (netip.Prefix, error) {
 // mapEntries checks a mapping node used as a map and calls each for every
 // entry, in file order.
 func mapEntries(n *yaml.Node, key, what string, each func(k string, v *yaml.Node, path string) error) error {
+	if isProbe(n) {
+		n.LineComment, n.FootComment = KindMap, what
+		return nil
+	}
 	if isNull(n) {
 		return nil
 	}

@@ -26,7 +26,7 @@ func TestStorageAndPreviousKeys(t *testing.T) {
 		{"STORAGE:\n  MIN_FREE_BYTES: -1\n", "STORAGE.MIN_FREE_BYTES must be between 0 and"},
 		{"STORAGE:\n  SYNC_WRITES: maybe\n", "STORAGE.SYNC_WRITES"},
 		{"STORAGE:\n  SYNCWRITES: true\n", "unknown key STORAGE.SYNCWRITES"},
-		{"JWT:\n  PREVIOUS_SIGNING_KEYS: secret-value\n", "JWT.PREVIOUS_SIGNING_KEYS must be a list of keys, got a single value"},
+		{"JWT:\n  PREVIOUS_SIGNING_KEYS: secret-value\n", "JWT.PREVIOUS_SIGNING_KEYS must be a list of strings, got a single value"},
 		{"JWT:\n  PREVIOUS_SIGNING_KEYS: [short-secret]\n", "JWT.PREVIOUS_SIGNING_KEYS[0] must be at least 32 bytes"},
 		{"JWT:\n  ALGORITHM: EdDSA\n  PREVIOUS_SIGNING_KEYS: [not-a-seed]\n", "JWT.PREVIOUS_SIGNING_KEYS[0] must be the base64"},
 		{"JWT:\n  PREVIOUS_SIGNING_KEYS: [" + strings.Repeat(strings.Repeat("k", 32)+",", 9) + "]\n", "more than 8 entries"},

@@ -99,6 +99,9 @@ func (c *Config) validateJWT() error {
 // signingKeyName is where the signing key was set, for messages.
 func (c *Config) signingKeyName() string {
 	if c.JWT.SigningKeyFromEnv {
+		if src := c.Source("JWT.SIGNING_KEY"); strings.HasPrefix(src, "env ") {
+			return strings.TrimPrefix(src, "env ")
+		}
 		return EnvSigningKey
 	}
 	return "JWT.SIGNING_KEY"
