@@ -487,4 +487,3 @@ func quoteIfNeeded(s string) string {
 	}
 	return s
 }
-
