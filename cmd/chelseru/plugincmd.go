@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +17,9 @@ import (
 func cmdPluginCheck(args []string, stdout io.Writer) error {
 	fs := newFlags("plugin check")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return &helpError{name: fs.Name(), fs: fs}
+		}
 		return fmt.Errorf("plugin check: %v: %w", err, errUsage)
 	}
 	if fs.NArg() != 1 {

@@ -36,11 +36,12 @@ const (
 // cmdServe runs the server until SIGINT or SIGTERM.
 func cmdServe(args []string, stderr io.Writer) error {
 	fs := newFlags("serve")
-	path := fs.String("config", "", "config file (YAML); default: built-in defaults")
+	path := fs.String("config", "", "config `FILE` (YAML); default: built-in defaults")
+	keys := addKeyFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*path)
+	cfg, err := loadConfig(*path, keys)
 	if err != nil {
 		return err
 	}
