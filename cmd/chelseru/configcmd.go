@@ -86,4 +86,3 @@ func manifestSecrets(cfg *config.Config) map[string]bool {
 	}
 	return out
 }
-

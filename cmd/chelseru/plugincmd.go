@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
