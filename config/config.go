@@ -100,6 +100,17 @@ type Server struct {
 	// reverse proxy puts every client behind its own: raise it (or set 0)
 	// when the server sits behind a proxy.
 	MaxConnsPerIP int
+	// CORSAllowedOrigins is SERVER.CORS_ALLOWED_ORIGINS: the browser origins
+	// (scheme://host[:port], or "*") allowed to call the API; default empty
+	// (CORS off: no preflight is answered, no CORS header sent).
+	CORSAllowedOrigins []string
+	// CORSAllowCredentials is SERVER.CORS_ALLOW_CREDENTIALS: send
+	// Access-Control-Allow-Credentials: true (cookies, HTTP auth); default
+	// false. The API takes bearer tokens, which need no credentials mode.
+	CORSAllowCredentials bool
+	// CORSMaxAge is SERVER.CORS_MAX_AGE, how long a browser may cache a
+	// preflight's answer (Access-Control-Max-Age); default 10m, at most 24h.
+	CORSMaxAge time.Duration
 }
 
 // JWT is the JWT section, simplejwt's SIMPLE_JWT names.
@@ -258,6 +269,7 @@ func Default() *Config {
 			IdleTimeout:   60 * time.Second,
 			MaxConns:      10000,
 			MaxConnsPerIP: DefaultMaxConnsPerIP,
+			CORSMaxAge:    DefaultCORSMaxAge,
 		},
 		JWT: JWT{
 			Algorithm:            "HS256",

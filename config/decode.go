@@ -73,7 +73,7 @@ type decoder struct{ c *Config }
 func (d *decoder) rootFields() []field {
 	c := d.c
 	return []field{
-		{"SERVER", d.section([]field{
+		{"SERVER", d.section(append([]field{
 			{"LISTEN", d.str(&c.Server.Listen)},
 			{"DATA_DIR", d.str(&c.Server.DataDir)},
 			{"PLUGINS_DIR", d.str(&c.Server.PluginsDir)},
@@ -84,7 +84,7 @@ func (d *decoder) rootFields() []field {
 			{"IDLE_TIMEOUT", d.duration(&c.Server.IdleTimeout)},
 			{"MAX_CONNS", d.int(&c.Server.MaxConns)},
 			{"MAX_CONNS_PER_IP", d.int(&c.Server.MaxConnsPerIP)},
-		})},
+		}, d.corsFields()...))},
 		{"JWT", d.section([]field{
 			{"SIGNING_KEY", d.str(&c.JWT.SigningKey)},
 			{"ALGORITHM", d.str(&c.JWT.Algorithm)},

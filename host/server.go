@@ -72,6 +72,12 @@ type Options struct {
 	// address (SERVER.MAX_CONNS_PER_IP); beyond it a new connection is
 	// answered 429 and closed. 0 means no limit.
 	MaxConnsPerIP int
+	// CORSAllowedOrigins, CORSAllowCredentials and CORSMaxAge are
+	// SERVER.CORS_ALLOWED_ORIGINS, _ALLOW_CREDENTIALS and _MAX_AGE (see
+	// host/cors.go); no origins means CORS off.
+	CORSAllowedOrigins   []string
+	CORSAllowCredentials bool
+	CORSMaxAge           time.Duration
 }
 
 // Deps are the collaborators of a Server.
@@ -100,6 +106,9 @@ type Server struct {
 	// passwd is true with auth.MethodPasswd: /api/password/set/ exists and
 	// /api/authenticate/ takes a password instead of a code.
 	passwd bool
+
+	// cors is the CORS policy, nil when off (host/cors.go).
+	cors *cors
 
 	idPrefix [12]byte
 	idSeq    atomic.Uint64
@@ -156,6 +165,7 @@ func New(opts Options, deps Deps) (*Server, error) {
 	}
 	hex.Encode(s.idPrefix[:], seed[:])
 	s.states.New = func() any { return new(reqState) }
+	s.cors = newCORS(opts)
 	m, err := newMetrics(&s.reg)
 	if err != nil {
 		return nil, fmt.Errorf("host: %w", err)

@@ -195,6 +195,10 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 		TrustedProxies: cfg.Server.TrustedProxies,
 		MaxConnsPerIP:  cfg.Server.MaxConnsPerIP,
 		Logger:         log.With("component", "http"),
+
+		CORSAllowedOrigins:   cfg.Server.CORSAllowedOrigins,
+		CORSAllowCredentials: cfg.Server.CORSAllowCredentials,
+		CORSMaxAge:           cfg.Server.CORSMaxAge,
 	}, host.Deps{
 		Auth:  a.auth,
 		Ready: a.ready,
