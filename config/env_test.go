@@ -191,3 +191,23 @@ func TestSecretName(t *testing.T) {
 		}
 	}
 }
+
+func TestCORSKeys(t *testing.T) {
+	c, err := LoadSources(Sources{Environ: []string{"CHELSERU_SERVER__CORS_ALLOWED_ORIGINS=https://app.example.com, http://localhost:3000"}})
+	if err != nil || len(c.Server.CORSAllowedOrigins) != 2 || c.Server.CORSAllowedOrigins[1] != "http://localhost:3000" || c.Server.CORSMaxAge != DefaultCORSMaxAge || c.Server.CORSAllowCredentials {
+		t.Fatalf("%v %+v", err, c.Server)
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"SERVER:\n  CORS_ALLOWED_ORIGINS: https://a.example\n", "must be a list of origins"},
+		{"SERVER:\n  CORS_ALLOWED_ORIGINS: [https://a.example/app]\n", "no path"},
+		{"SERVER:\n  CORS_ALLOWED_ORIGINS: [a.example]\n", "not an origin"},
+		{"SERVER:\n  CORS_ALLOWED_ORIGINS: [ftp://a.example]\n", "http:// or https://"},
+		{"SERVER:\n  CORS_ALLOWED_ORIGINS: [https://A.example]\n", "lower case"},
+		{"SERVER:\n  CORS_ALLOWED_ORIGINS: ['*']\n  CORS_ALLOW_CREDENTIALS: true\n", "cannot go with SERVER.CORS_ALLOW_CREDENTIALS"},
+		{"SERVER:\n  CORS_MAX_AGE: 48h\n", "SERVER.CORS_MAX_AGE must be between"},
+	} {
+		if _, err := Parse([]byte(tc.yaml)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+}

@@ -300,6 +300,9 @@ func (e *env) check(r req, out *resp) {
 	}
 	if out.status >= 400 {
 		assertClean(e.t, b)
+		if out.header.Get("X-Error-Code") == "" {
+			e.t.Errorf("%s %s: %d without X-Error-Code: %.200s", r.method, r.path, out.status, b)
+		}
 	}
 }
 

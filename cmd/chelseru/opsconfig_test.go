@@ -3,6 +3,8 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -234,4 +236,41 @@ func runEnvs(t *testing.T, dir string, env []string, args ...string) (code int, 
 		t.Fatalf("running chelseru %v: %v", args, err)
 	}
 	return 0, out.String(), errb.String()
+}
+
+// TestServeCORSAndErrorCodes: the real binary configured from the
+// environment answers a browser preflight, and its errors carry
+// X-Error-Code.
+func TestServeCORSAndErrorCodes(t *testing.T) {
+	dir := t.TempDir()
+	addr := freePort(t)
+	_, done := startServe(t, dir, []string{
+		"CHELSERU_SERVER__LISTEN=" + addr,
+		"CHELSERU_SERVER__PLUGINS_DIR=",
+		"CHELSERU_SERVER__CORS_ALLOWED_ORIGINS=https://app.example.com,http://localhost:3000",
+	})
+	base := "http://" + addr
+	waitReady(t, base+"/readyz", done)
+	pre, _ := http.NewRequest(http.MethodOptions, base+"/api/otp/send/", nil)
+	pre.Header.Set("Origin", "http://localhost:3000")
+	pre.Header.Set("Access-Control-Request-Method", "POST")
+	res, err := http.DefaultClient.Do(pre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 204 || res.Header.Get("Access-Control-Allow-Origin") != "http://localhost:3000" || res.Header.Get("Access-Control-Allow-Methods") != "POST" {
+		t.Errorf("preflight: %d %v", res.StatusCode, res.Header)
+	}
+	for path, code := range map[string]string{"/nope": "not_found", "/api/sessions/": "not_authenticated"} {
+		res, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.Header.Get("X-Error-Code") != code || !strings.Contains(string(b), `"code":"`+code+`"`) {
+			t.Errorf("GET %s: %d %s, X-Error-Code %q", path, res.StatusCode, b, res.Header.Get("X-Error-Code"))
+		}
+	}
 }
