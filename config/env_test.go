@@ -211,3 +211,21 @@ func TestCORSKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestExampleHasEveryKey: chelseru.example.yaml, "a complete file with every
+// key", names every key of the decoder's table.
+func TestExampleHasEveryKey(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "chelseru.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range Keys() {
+		if _, ok := c.lines[k.Path]; !ok {
+			t.Errorf("chelseru.example.yaml lacks %s", k.Path)
+		}
+	}
+}
