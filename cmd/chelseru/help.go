@@ -137,9 +137,9 @@ func printHelp(w io.Writer, name string, fs *flag.FlagSet) {
 	fmt.Fprintf(w, "\n%s", exitCodesHelp)
 }
 
-// helpFor answers help asked for in args (before any "--"), returning the
-// command name, or "" when none was asked for. Used for the commands and
-// groups that have no flag set of their own (version, config, plugin).
+// helpAsked reports whether args ask for help (-h, --help or -help before
+// any "--"); for the commands and groups that have no flag set of their own
+// (version, config, plugin).
 func helpAsked(args []string) bool {
 	for _, a := range args {
 		if a == "--" {
