@@ -462,7 +462,7 @@ func probeList(n *yaml.Node) bool {
 
 // secretWords are words that make a key's or a setting's name secret when
 // it ends with one (API_KEY, PASSWORD, ADMIN_TOKEN, CAPTCHA_SECRET).
-var secretWords = []string{"KEY", "KEYS", "PASSWORD", "PASSWD", "PASS", "SECRET", "SECRETS", "TOKEN", "APIKEY", "PRIVATE_KEY", "CREDENTIALS"}
+var secretWords = []string{"KEY", "KEYS", "PASSWORD", "PASSWD", "PASS", "SECRET", "SECRETS", "TOKEN", "APIKEY"}
 
 // SecretName reports whether a key or setting name looks secret: its last
 // word (after the last "_" or ".") is KEY, PASSWORD, SECRET, TOKEN or the

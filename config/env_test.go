@@ -184,7 +184,7 @@ func TestSecretName(t *testing.T) {
 		"KAVENEGAR_COM_API_KEY": true, "MELI_PAYAMAK_COM_PASSWORD": true, "JWT.SIGNING_KEY": true,
 		"SERVER.ADMIN_TOKEN": true, "AUTH.SERVICE_API_KEYS": true, "CAPTCHA_SECRET": true,
 		"JWT.ROTATE_REFRESH_TOKENS": false, "JWT.ACCESS_TOKEN_LIFETIME": false, "KAVENEGAR_COM_FROM": false,
-		"SERVER.ADMIN_TOKEN_FILE": false,
+		"SERVER.ADMIN_TOKEN_FILE": false, "SERVER.CORS_ALLOW_CREDENTIALS": false,
 	} {
 		if SecretName(name) != want {
 			t.Errorf("SecretName(%s) = %v", name, !want)
