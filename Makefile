@@ -8,6 +8,10 @@ CONFIG  ?= $(wildcard chelseru.yaml)
 # Built-in plugins: <source dir under plugins/>:<output name>.
 PLUGINS := console:console kavenegar:kavenegar_com melipayamak:meli_payamak_com parsianwebco:parsian_webco_ir smsir:sms_ir ghasedak:ghasedak_me webhook:webhook
 EMBED   := pluginhost/builtin/wasm
+# Version stamp printed by `chelseru version` (cmd/chelseru/version.go).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X main.buildVersion=$(VERSION) -X main.buildCommit=$(COMMIT)
 
 export CGO_ENABLED ?= 0
 
@@ -27,7 +31,7 @@ plugins:
 
 ## build: the server binary (with the built-in plugins embedded) and the load tool
 build: plugins
-	$(GO) build -trimpath -o $(BIN)/chelseru ./cmd/chelseru
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/chelseru ./cmd/chelseru
 	$(GO) build -trimpath -o $(BIN)/chelseru-bench ./cmd/chelseru-bench
 
 run: build

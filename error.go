@@ -41,6 +41,11 @@ type Error struct {
 	Extra map[string]any
 	// RetryAfter, when positive, is sent as the Retry-After header.
 	RetryAfter time.Duration
+	// Reason, when set, is the specific machine-readable code sent as
+	// X-Error-Code (and as "code" in a detail body), e.g. "otp_already_sent";
+	// empty means the code's default (host/errors.go, errorCode). Codes are
+	// listed in docs/errors.md.
+	Reason string
 	// Err is the internal cause, logged and never returned to a client.
 	Err error
 }
@@ -77,7 +82,7 @@ func FieldError(field, message string) *Error {
 func Internal(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) && e.Code == EUNAVAILABLE {
-		return &Error{Code: EUNAVAILABLE, Message: e.Message, RetryAfter: e.RetryAfter, Err: err}
+		return &Error{Code: EUNAVAILABLE, Message: e.Message, RetryAfter: e.RetryAfter, Reason: e.Reason, Err: err}
 	}
 	return &Error{Code: EINTERNAL, Message: "Internal server error.", Err: err}
 }

@@ -496,6 +496,7 @@ func (s *Service) SendOTP(ctx context.Context, mobile, ip string) error {
 		left := existing.ExpiresAt.Sub(now)
 		return &chelseru.Error{
 			Code:       chelseru.ECONFLICT,
+			Reason:     "otp_already_sent",
 			Key:        "details",
 			Message:    fmt.Sprintf(MsgOTPConflict, ceilSeconds(left)),
 			RetryAfter: left,

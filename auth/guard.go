@@ -98,6 +98,7 @@ func codeLocked(until, now time.Time) *chelseru.Error {
 	wait := until.Sub(now)
 	return &chelseru.Error{
 		Code:       chelseru.ETOOMANY,
+		Reason:     "code_locked",
 		Message:    fmt.Sprintf(MsgCodeLocked, ceilSeconds(wait)),
 		RetryAfter: wait,
 	}
@@ -129,7 +130,7 @@ func (s *Service) AuthorizeSender(ctx context.Context, header string) (Caller, e
 	if len(parts) > 0 && parts[0] == "Api-Key" {
 		c := Caller{Kind: CallerService}
 		if len(parts) != 2 || !s.matchAPIKey(parts[1]) {
-			return c, &chelseru.Error{Code: chelseru.EUNAUTHORIZED, Message: MsgBadAPIKey}
+			return c, &chelseru.Error{Code: chelseru.EUNAUTHORIZED, Reason: "invalid_api_key", Message: MsgBadAPIKey}
 		}
 		return c, nil
 	}

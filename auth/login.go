@@ -124,11 +124,11 @@ func (s *Service) Authenticate(ctx context.Context, in Login) (Tokens, error) {
 			}
 		}
 	case check == chelseru.OTPBurnt:
-		return Tokens{}, &chelseru.Error{Code: chelseru.ETOOMANY, Message: MsgCodeBurnt}
+		return Tokens{}, &chelseru.Error{Code: chelseru.ETOOMANY, Reason: "code_attempts_exceeded", Message: MsgCodeBurnt}
 	case !until.IsZero():
 		return Tokens{}, codeLocked(until, s.now())
 	default: // OTPMissing, OTPMismatch
-		return Tokens{}, &chelseru.Error{Code: chelseru.EUNAUTHORIZED, Key: "error", Message: MsgCodeNotFound}
+		return Tokens{}, &chelseru.Error{Code: chelseru.EUNAUTHORIZED, Reason: "invalid_code", Key: "error", Message: MsgCodeNotFound}
 	}
 
 	now := s.now()

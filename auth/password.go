@@ -53,6 +53,7 @@ func lockedError(until, now time.Time) *chelseru.Error {
 	wait := until.Sub(now)
 	return &chelseru.Error{
 		Code:       chelseru.ETOOMANY,
+		Reason:     "password_locked",
 		Message:    fmt.Sprintf(MsgPasswordLocked, ceilSeconds(wait)),
 		RetryAfter: wait,
 	}
@@ -61,7 +62,7 @@ func lockedError(until, now time.Time) *chelseru.Error {
 // incorrect is the one answer to a wrong password, an unknown number and a
 // user without a password.
 func incorrect() *chelseru.Error {
-	return &chelseru.Error{Code: chelseru.EUNAUTHORIZED, Key: "error", Message: MsgPasswordIncorrect}
+	return &chelseru.Error{Code: chelseru.EUNAUTHORIZED, Reason: "invalid_credentials", Key: "error", Message: MsgPasswordIncorrect}
 }
 
 // validatePassword applies the password rules, returning every message that
@@ -111,7 +112,7 @@ func (s *Service) acquireHash(ctx context.Context) (release func(), err error) {
 	case s.hashSlots <- struct{}{}:
 		return release, nil
 	case <-t.C:
-		return nil, &chelseru.Error{Code: chelseru.EUNAVAILABLE, Message: MsgBusy, RetryAfter: time.Second,
+		return nil, &chelseru.Error{Code: chelseru.EUNAVAILABLE, Reason: "busy", Message: MsgBusy, RetryAfter: time.Second,
 			Err: fmt.Errorf("no argon2 slot within %v", s.opts.HashWait)}
 	case <-ctx.Done():
 		return nil, chelseru.Internal(fmt.Errorf("wait for an argon2 slot: %w", ctx.Err()))
@@ -261,7 +262,7 @@ func (s *Service) SetPassword(ctx context.Context, p Principal, password, curren
 	}
 	proved := current != "" && u.PasswordHash != ""
 	if !proved && s.now().Sub(p.AuthAt) >= s.opts.FreshLogin {
-		return &chelseru.Error{Code: chelseru.EFORBIDDEN, Message: fmt.Sprintf(MsgStaleLogin, int(s.opts.FreshLogin/time.Minute))}
+		return &chelseru.Error{Code: chelseru.EFORBIDDEN, Reason: "login_not_fresh", Message: fmt.Sprintf(MsgStaleLogin, int(s.opts.FreshLogin/time.Minute))}
 	}
 	release, err := s.acquireHash(ctx)
 	if err != nil {

@@ -1,12 +1,9 @@
 package config
 
 import (
-	"fmt"
 	"net/url"
 	"strings"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // Chat is the CHAT section: the WebSocket chat's limits.
@@ -57,35 +54,6 @@ func (d *decoder) chatFields() []field {
 	}
 }
 
-// strs reads a list of strings.
-func (d *decoder) strs(dst *[]string, what string) func(*yaml.Node, string) error {
-	return func(n *yaml.Node, key string) error {
-		if isNull(n) {
-			return nil
-		}
-		if n.Kind != yaml.SequenceNode {
-			return &Error{Key: key, Line: n.Line, Msg: fmt.Sprintf("%s must be a list of %s, got %s", key, what, kind(n))}
-		}
-		if len(n.Content) > maxListItems {
-			return &Error{Key: key, Line: n.Line, Msg: fmt.Sprintf("%s has more than %d entries", key, maxListItems)}
-		}
-		out := make([]string, 0, len(n.Content))
-		for i, item := range n.Content {
-			item = resolve(item)
-			ikey := fmt.Sprintf("%s[%d]", key, i)
-			s, ok, err := scalar(item, ikey, what)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return &Error{Key: ikey, Line: item.Line, Msg: fmt.Sprintf("%s must be %s", ikey, what)}
-			}
-			out = append(out, s)
-		}
-		*dst = out
-		return nil
-	}
-}
 
 // validateChat checks the CHAT section and SERVER.ALLOWED_ORIGINS.
 func (c *Config) validateChat() error {

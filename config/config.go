@@ -61,6 +61,9 @@ type Config struct {
 
 	// lines maps key paths to the line they were set on, for messages.
 	lines map[string]int
+	// sources names the environment variables and flags values came from
+	// (config/env.go).
+	sources []string
 }
 
 // Server is the SERVER section: where to listen, where to keep data, and the
@@ -121,6 +124,18 @@ type Server struct {
 	// admin listener (with the admin token) and not on the public port;
 	// default false.
 	MetricsOnAdmin bool
+
+	// CORSAllowedOrigins is SERVER.CORS_ALLOWED_ORIGINS: the browser origins
+	// (scheme://host[:port], or "*") allowed to call the API; default empty
+	// (CORS off: no preflight is answered, no CORS header sent).
+	CORSAllowedOrigins []string
+	// CORSAllowCredentials is SERVER.CORS_ALLOW_CREDENTIALS: send
+	// Access-Control-Allow-Credentials: true (cookies, HTTP auth); default
+	// false. The API takes bearer tokens, which need no credentials mode.
+	CORSAllowCredentials bool
+	// CORSMaxAge is SERVER.CORS_MAX_AGE, how long a browser may cache a
+	// preflight's answer (Access-Control-Max-Age); default 10m, at most 24h.
+	CORSMaxAge time.Duration
 }
 
 // JWT is the JWT section, simplejwt's SIMPLE_JWT names.
@@ -310,6 +325,7 @@ func Default() *Config {
 			IdleTimeout:   60 * time.Second,
 			MaxConns:      10000,
 			MaxConnsPerIP: DefaultMaxConnsPerIP,
+			CORSMaxAge:    DefaultCORSMaxAge,
 		},
 		JWT: JWT{
 			Algorithm:            "HS256",
@@ -354,29 +370,6 @@ func Default() *Config {
 		Storage: Storage{MinFreeBytes: DefaultMinFreeBytes},
 		Chat:    defaultChat(),
 	}
-}
-
-// Load reads the file at path, applies the environment (EnvSigningKey) and
-// validates the result. An empty path means no file: Default with the
-// environment applied.
-func Load(path string) (*Config, error) {
-	var c *Config
-	if path == "" {
-		c = Default()
-	} else {
-		data, err := readFile(path)
-		if err != nil {
-			return nil, err
-		}
-		if c, err = parse(data); err != nil {
-			return nil, err
-		}
-	}
-	c.ApplyEnv(os.LookupEnv)
-	if err := c.Validate(); err != nil {
-		return nil, err
-	}
-	return c, nil
 }
 
 // readFile reads a config file of at most MaxFileBytes.
@@ -436,12 +429,18 @@ type Error struct {
 	Line int    // the line in the file, or 0 when unknown
 	Msg  string // the whole message, key included, without the line
 	Hint string // an optional suggestion, e.g. "did you mean SMS.SETTINGS?"
+	// Source names the environment variable or flag the value came from
+	// ("env CHELSERU_SERVER__LISTEN", "flag --listen"), or "".
+	Source string
 }
 
 func (e *Error) Error() string {
 	s := e.Msg
 	if e.Line > 0 {
 		s = fmt.Sprintf("%s (line %d)", s, e.Line)
+	}
+	if e.Source != "" {
+		s = fmt.Sprintf("%s (%s)", s, e.Source)
 	}
 	if e.Hint != "" {
 		s += "; " + e.Hint

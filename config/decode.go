@@ -73,7 +73,7 @@ type decoder struct{ c *Config }
 func (d *decoder) rootFields() []field {
 	c := d.c
 	return []field{
-		{"SERVER", d.section([]field{
+		{"SERVER", d.section(append([]field{
 			{"LISTEN", d.str(&c.Server.Listen)},
 			{"DATA_DIR", d.str(&c.Server.DataDir)},
 			{"PLUGINS_DIR", d.str(&c.Server.PluginsDir)},
@@ -84,13 +84,13 @@ func (d *decoder) rootFields() []field {
 			{"IDLE_TIMEOUT", d.duration(&c.Server.IdleTimeout)},
 			{"MAX_CONNS", d.int(&c.Server.MaxConns)},
 			{"MAX_CONNS_PER_IP", d.int(&c.Server.MaxConnsPerIP)},
-			{"ALLOWED_ORIGINS", d.strs(&c.Server.AllowedOrigins, "an origin (e.g. https://chat.example.com)")},
+			{"ALLOWED_ORIGINS", d.strList(&c.Server.AllowedOrigins, maxListItems, "origins (e.g. https://chat.example.com)")},
 			{"ADMIN_LISTEN", d.str(&c.Server.AdminListen)},
 			{"ADMIN_TOKEN", d.str((*string)(&c.Server.AdminToken))},
 			{"ADMIN_TOKEN_FILE", d.str(&c.Server.AdminTokenFile)},
 			{"METRICS_LISTEN", d.str(&c.Server.MetricsListen)},
 			{"METRICS_ON_ADMIN", d.boolean(&c.Server.MetricsOnAdmin)},
-		})},
+		}, d.corsFields()...))},
 		{"JWT", d.section([]field{
 			{"SIGNING_KEY", d.str(&c.JWT.SigningKey)},
 			{"ALGORITHM", d.str(&c.JWT.Algorithm)},
@@ -195,6 +195,10 @@ func (d *decoder) section(fields []field) func(*yaml.Node, string) error {
 // mapping walks a mapping node against fields.
 func (d *decoder) mapping(n *yaml.Node, key string, fields []field) error {
 	n = resolve(n)
+	if isProbe(n) {
+		d.probeFields(n, key, fields)
+		return nil
+	}
 	if isNull(n) {
 		return nil
 	}
@@ -289,6 +293,10 @@ func editDistance(a, b string) int {
 // scalar returns a scalar's text, or an error naming key when n is a list or
 // a mapping. null reports ok=false.
 func scalar(n *yaml.Node, key, want string) (s string, ok bool, err error) {
+	if isProbe(n) {
+		n.LineComment, n.FootComment = KindScalar, want
+		return "", false, nil
+	}
 	if n.Kind != yaml.ScalarNode {
 		return "", false, &Error{Key: key, Line: n.Line, Msg: fmt.Sprintf("%s must be %s, got %s", key, want, kind(n))}
 	}
@@ -441,6 +449,10 @@ func (d *decoder) level(dst *slog.Level) func(*yaml.Node, string) error {
 // prefixes reads a list of IP addresses and CIDRs.
 func (d *decoder) prefixes(dst *[]netip.Prefix) func(*yaml.Node, string) error {
 	return func(n *yaml.Node, key string) error {
+		if probeList(n) {
+			return nil
+		}
+		n = envList(n)
 		if isNull(n) {
 			return nil
 		}
@@ -499,6 +511,10 @@ func parsePrefix(s string) (netip.Prefix, error) {
 // mapEntries checks a mapping node used as a map and calls each for every
 // entry, in file order.
 func mapEntries(n *yaml.Node, key, what string, each func(k string, v *yaml.Node, path string) error) error {
+	if isProbe(n) {
+		n.LineComment, n.FootComment = KindMap, what
+		return nil
+	}
 	if isNull(n) {
 		return nil
 	}

@@ -27,6 +27,11 @@ const (
 // entry's index, never its value.
 func (d *decoder) secretList(dst *[]string, max int) func(*yaml.Node, string) error {
 	return func(n *yaml.Node, key string) error {
+		if probeList(n) {
+			n.FootComment = "secret"
+			return nil
+		}
+		n = envList(n)
 		if isNull(n) {
 			return nil
 		}

@@ -13,7 +13,7 @@ import (
 // naming the key (with the line it was set on, when it came from a file).
 // Parse and Load call it; call it again after changing a Config in code.
 func (c *Config) Validate() error {
-	for _, check := range []func() error{c.validateServer, c.validateJWT, c.validateAuth, c.validateSMS, c.validateLog, c.validateStorage, c.validateSecurity, c.validateChat, c.validateOps} {
+	for _, check := range []func() error{c.validateServer, c.validateJWT, c.validateAuth, c.validateSMS, c.validateLog, c.validateStorage, c.validateSecurity, c.validateChat, c.validateOps, c.validateCORS} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -99,6 +99,9 @@ func (c *Config) validateJWT() error {
 // signingKeyName is where the signing key was set, for messages.
 func (c *Config) signingKeyName() string {
 	if c.JWT.SigningKeyFromEnv {
+		if src := c.Source("JWT.SIGNING_KEY"); strings.HasPrefix(src, "env ") {
+			return strings.TrimPrefix(src, "env ")
+		}
 		return EnvSigningKey
 	}
 	return "JWT.SIGNING_KEY"

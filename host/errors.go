@@ -58,6 +58,8 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, rs *reqState, err error) {
 		return
 	}
 	status := statusOf(e.Code)
+	code := errorCode(e)
+	ctx.Response.Header.Set(HeaderErrorCode, code)
 	switch {
 	case status >= 500:
 		s.log.Warn("upstream error", "request_id", string(rs.id), "route", rs.route.String(), "status", status, "err", err)
@@ -99,16 +101,30 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, rs *reqState, err error) {
 				b = appendAny(b, e.Extra[k])
 			}
 		}
+		if _, has := e.Extra["code"]; !has && key == "detail" {
+			b = append(b, `,"code":`...)
+			b = jsonlite.AppendString(b, code)
+		}
 		b = append(b, '}')
 	}
 	rs.out = b
 	s.writeJSON(ctx, rs, status, b)
 }
 
-// writeDetail answers with DRF's {"detail": msg}.
+// writeDetail answers with DRF's {"detail": msg} and the code of status
+// (statusErrorCode).
 func (s *Server) writeDetail(ctx *fasthttp.RequestCtx, rs *reqState, status int, msg string) {
+	s.writeDetailCode(ctx, rs, status, statusErrorCode(status), msg)
+}
+
+// writeDetailCode answers with {"detail": msg, "code": code} and
+// X-Error-Code: code.
+func (s *Server) writeDetailCode(ctx *fasthttp.RequestCtx, rs *reqState, status int, code, msg string) {
+	ctx.Response.Header.Set(HeaderErrorCode, code)
 	b := append(rs.out[:0], `{"detail":`...)
 	b = jsonlite.AppendString(b, msg)
+	b = append(b, `,"code":`...)
+	b = jsonlite.AppendString(b, code)
 	b = append(b, '}')
 	rs.out = b
 	s.writeJSON(ctx, rs, status, b)

@@ -53,7 +53,7 @@ func (s *Server) decodeBody(ctx *fasthttp.RequestCtx, rs *reqState, names []stri
 		if serr != nil {
 			line, col, char := position(body, serr.off)
 			msg := "JSON parse error - " + serr.msg + ": line " + strconv.Itoa(line) + " column " + strconv.Itoa(col) + " (char " + strconv.Itoa(char) + ")"
-			s.writeDetail(ctx, rs, fasthttp.StatusBadRequest, msg)
+			s.writeDetailCode(ctx, rs, fasthttp.StatusBadRequest, CodeParseError, msg)
 			return false
 		}
 		if nerr != nil {

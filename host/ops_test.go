@@ -121,7 +121,7 @@ func TestBodyTooLarge(t *testing.T) {
 	}
 	b, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if res.StatusCode != http.StatusRequestEntityTooLarge || string(b) != `{"detail":"Request body is too large."}` {
+	if res.StatusCode != http.StatusRequestEntityTooLarge || string(b) != `{"detail":"Request body is too large.","code":"body_too_large"}` || res.Header.Get("X-Error-Code") != "body_too_large" {
 		t.Fatalf("chunked 4 MB: %d %s", res.StatusCode, b)
 	}
 	// Just under the limit is read (and refused on its merits).
@@ -157,19 +157,19 @@ func TestRawProtocolErrors(t *testing.T) {
 	}
 	t.Run("headers too large", func(t *testing.T) {
 		st, body := raw(t, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: "+strings.Repeat("a", 20<<10)+"\r\n\r\n")
-		if st != http.StatusRequestHeaderFieldsTooLarge || body != `{"detail":"Request headers are too large."}` {
+		if st != http.StatusRequestHeaderFieldsTooLarge || body != `{"detail":"Request headers are too large.","code":"headers_too_large"}` {
 			t.Fatalf("%d %s", st, body)
 		}
 	})
 	t.Run("malformed request line", func(t *testing.T) {
 		st, body := raw(t, "BLAH\r\n\r\n")
-		if st != http.StatusBadRequest || body != `{"detail":"Malformed request."}` {
+		if st != http.StatusBadRequest || body != `{"detail":"Malformed request.","code":"malformed_request"}` {
 			t.Fatalf("%d %s", st, body)
 		}
 	})
 	t.Run("content-length lies", func(t *testing.T) {
 		st, body := raw(t, "POST /api/otp/send/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 999999999\r\n\r\n{}")
-		if st != http.StatusRequestEntityTooLarge || body != `{"detail":"Request body is too large."}` {
+		if st != http.StatusRequestEntityTooLarge || body != `{"detail":"Request body is too large.","code":"body_too_large"}` {
 			t.Fatalf("%d %s", st, body)
 		}
 	})

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/chelseru/chelseru/sdk/jsonlite"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -200,15 +199,13 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	rs.route = r
 	defer s.recoverPanic(ctx, rs)
 	switch {
+	case s.cors != nil && s.applyCORS(ctx, rs, r):
+		// a CORS preflight, answered
 	case r == routeNotFound:
 		s.writeDetail(ctx, rs, fasthttp.StatusNotFound, "Not found.")
 	case !methodOK(r, ctx.Method()):
 		ctx.Response.Header.Set(fasthttp.HeaderAllow, allowed[r])
-		b := append(rs.out[:0], `{"detail":`...)
-		b = jsonlite.AppendString(b, `Method "`+string(ctx.Method())+`" not allowed.`)
-		b = append(b, '}')
-		rs.out = b
-		s.writeJSON(ctx, rs, fasthttp.StatusMethodNotAllowed, b)
+		s.writeDetailCode(ctx, rs, fasthttp.StatusMethodNotAllowed, CodeMethodNotAllowed, `Method "`+string(ctx.Method())+`" not allowed.`)
 	default:
 		s.dispatch(ctx, rs, r, id)
 	}
@@ -243,6 +240,9 @@ func (s *Server) dispatch(ctx *fasthttp.RequestCtx, rs *reqState, r route, id in
 	case routeMetrics:
 		s.metricsHandler(ctx)
 		rs.status = ctx.Response.StatusCode()
+		if rs.status >= 400 { // promhttp's own refusal (too many scrapes at once)
+			ctx.Response.Header.Set(HeaderErrorCode, CodeUnavailable)
+		}
 	case routeOTPSend:
 		s.handleOTPSend(ctx, rs)
 	case routeAuthenticate:
@@ -310,6 +310,7 @@ func (s *Server) handleReady(ctx *fasthttp.RequestCtx, rs *reqState) {
 	if s.ready != nil {
 		if err := s.ready(); err != nil {
 			s.log.Warn("not ready", "request_id", string(rs.id), "err", err)
+			ctx.Response.Header.Set(HeaderErrorCode, CodeUnavailable)
 			s.writeJSON(ctx, rs, fasthttp.StatusServiceUnavailable, append(rs.out[:0], `{"status":"unavailable"}`...))
 			return
 		}

@@ -117,6 +117,9 @@ func (d *apiDoc) conform(method, tmpl string, r resp) error {
 	if err != nil {
 		return err
 	}
+	if err := checkErrorCode(method, tmpl, r, res); err != nil {
+		return err
+	}
 	headers, _ := res["headers"].(map[string]any)
 	for name, hv := range headers {
 		h, err := d.deref(hv)

@@ -78,6 +78,12 @@ type Options struct {
 	// MetricsOff takes GET /metrics off this server (404): it is served on
 	// its own listener or the admin one instead (MetricsHandler).
 	MetricsOff bool
+	// CORSAllowedOrigins, CORSAllowCredentials and CORSMaxAge are
+	// SERVER.CORS_ALLOWED_ORIGINS, _ALLOW_CREDENTIALS and _MAX_AGE (see
+	// host/cors.go); no origins means CORS off.
+	CORSAllowedOrigins   []string
+	CORSAllowCredentials bool
+	CORSMaxAge           time.Duration
 }
 
 // Deps are the collaborators of a Server.
@@ -118,6 +124,9 @@ type Server struct {
 
 	chat    *chat.Service
 	sockets *socketHub
+
+	// cors is the CORS policy, nil when off (host/cors.go).
+	cors *cors
 
 	idPrefix [12]byte
 	idSeq    atomic.Uint64
@@ -176,6 +185,7 @@ func New(opts Options, deps Deps) (*Server, error) {
 	}
 	hex.Encode(s.idPrefix[:], seed[:])
 	s.states.New = func() any { return new(reqState) }
+	s.cors = newCORS(opts)
 	m, err := newMetrics(&s.reg)
 	if err != nil {
 		return nil, fmt.Errorf("host: %w", err)

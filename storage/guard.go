@@ -107,6 +107,7 @@ func (g *diskGuard) mapErr(err error) error {
 func fullError(cause error) error {
 	return &chelseru.Error{
 		Code:       chelseru.EUNAVAILABLE,
+		Reason:     "storage_full",
 		Message:    MsgFull,
 		RetryAfter: fullRetryAfter,
 		Err:        fmt.Errorf("%w: %w", ErrFull, cause),

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"runtime/debug"
 
 	"github.com/chelseru/chelseru/storage"
 )
@@ -18,8 +17,9 @@ const (
 )
 
 const usage = `usage:
-  chelseru serve [--config FILE]
-  chelseru config check --config FILE
+  chelseru serve [--config FILE] [--listen HOST:PORT] [--data-dir DIR]
+  chelseru config check [--config FILE] [--listen HOST:PORT] [--data-dir DIR]
+  chelseru plugin list [--config FILE] [--plugins-dir DIR]
   chelseru plugin check [--set KEY=VALUE]... [--config FILE] FILE.wasm
   chelseru plugin new [-dir DIR] [-module PATH] [-sdk SDKDIR] NAME
   chelseru plugin test [-update] [-v] FILE.wasm CASES_DIR
@@ -27,6 +27,7 @@ const usage = `usage:
   chelseru restore --config FILE --in FILE [--allow-new-keys]
   chelseru verify (--config FILE | --data-dir DIR | --in BACKUPFILE)
   chelseru version
+  chelseru COMMAND --help
 `
 
 // errUsage marks a command-line mistake (exit 2).
@@ -39,8 +40,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
+	if args[0] == "help" && len(args) > 1 {
+		return run(append(args[1:len(args):len(args)], "--help"), stdout, stderr)
+	}
 	var err error
+	if name, ok := groupHelp(args); ok {
+		printHelp(stdout, name, nil)
+		return exitOK
+	}
 	switch cmd, rest := args[0], args[1:]; {
+	case cmd == "plugin" && len(rest) > 0 && rest[0] == "list":
+		err = cmdPluginList(rest[1:], stdout)
 	case cmd == "serve":
 		err = cmdServe(rest, stderr)
 	case cmd == "config" && len(rest) > 0 && rest[0] == "check":
@@ -58,7 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case cmd == "verify":
 		err = cmdVerify(rest, stdout)
 	case cmd == "version" || cmd == "--version" || cmd == "-v":
-		fmt.Fprintln(stdout, "chelseru", version())
+		printVersion(stdout)
 		return exitOK
 	case cmd == "help" || cmd == "-h" || cmd == "--help":
 		fmt.Fprint(stdout, usage)
@@ -66,6 +76,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	default:
 		fmt.Fprintf(stderr, "chelseru: unknown command %q\n%s", cmd, usage)
 		return exitUsage
+	}
+	if h, ok := asHelp(err); ok {
+		printHelp(stdout, h.name, h.fs)
+		return exitOK
 	}
 	switch {
 	case err == nil:
@@ -93,25 +107,13 @@ func newFlags(name string) *flag.FlagSet {
 // parseFlags parses args, turning flag errors and stray arguments into usage errors.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return &helpError{name: fs.Name(), fs: fs}
+		}
 		return fmt.Errorf("%s: %v: %w", fs.Name(), err, errUsage)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%s: unexpected argument %q: %w", fs.Name(), fs.Arg(0), errUsage)
 	}
 	return nil
-}
-
-// version reports the module version and VCS revision the binary was built from.
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "(unknown)"
-	}
-	v := bi.Main.Version
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += " " + s.Value[:12]
-		}
-	}
-	return v + " " + bi.GoVersion
 }

@@ -87,7 +87,7 @@ func TestUsageAndVersion(t *testing.T) {
 		{nil, exitUsage, "usage:"},
 		{[]string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
 		{[]string{"serve", "--nope"}, exitUsage, "flag provided but not defined"},
-		{[]string{"config", "check"}, exitUsage, "--config FILE is required"},
+		{[]string{"config", "check", "stray"}, exitUsage, `unexpected argument "stray"`},
 		{[]string{"plugin", "check"}, exitUsage, "want exactly one FILE.wasm"},
 		{[]string{"version"}, exitOK, "chelseru "},
 	} {

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -43,6 +45,9 @@ func cmdPluginCheck(args []string, stdout io.Writer) error {
 	var files []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return &helpError{name: fs.Name(), fs: fs}
+			}
 			return fmt.Errorf("plugin check: %v: %w", err, errUsage)
 		}
 		if fs.NArg() == 0 {

@@ -41,11 +41,12 @@ const (
 // cmdServe runs the server until SIGINT or SIGTERM.
 func cmdServe(args []string, stderr io.Writer) error {
 	fs := newFlags("serve")
-	path := fs.String("config", "", "config file (YAML); default: built-in defaults")
+	path := fs.String("config", "", "config `FILE` (YAML); default: built-in defaults")
+	keys := addKeyFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*path)
+	cfg, err := loadConfig(*path, keys)
 	if err != nil {
 		return err
 	}
@@ -227,6 +228,10 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 		MetricsOff:     cfg.Server.MetricsMoved(),
 		Logger:         log.With("component", "http"),
 		Chat:           chatOptions(cfg),
+
+		CORSAllowedOrigins:   cfg.Server.CORSAllowedOrigins,
+		CORSAllowCredentials: cfg.Server.CORSAllowCredentials,
+		CORSMaxAge:           cfg.Server.CORSMaxAge,
 	}, host.Deps{
 		Auth:        a.auth,
 		Ready:       a.ready,
