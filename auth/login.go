@@ -181,21 +181,15 @@ func (s *Service) openSession(ctx context.Context, userID int64, uaString, ip st
 	return Tokens{Access: access, Refresh: refresh}, nil
 }
 
-// describeAgent parses a user agent into a device ("Mobile (Android)") and a
-// browser ("Chrome 118"); unknown parts are empty.
+// describeAgent parses a user agent into a device as the original named it
+// ("iPhone", "Samsung SM-G960F", "Other": see deviceFamily) and a browser
+// ("Chrome 118"); an empty user agent gives empty parts.
 func (s *Service) describeAgent(ua string) (device, browser string) {
 	if ua == "" {
 		return "", ""
 	}
 	a := s.ua.Parse(ua)
-	device = string(a.Device())
-	if os := string(a.OS()); os != "" {
-		if device == "" {
-			device = os
-		} else {
-			device += " (" + os + ")"
-		}
-	}
+	device = deviceFamily(ua, a.IsBot())
 	browser = string(a.Browser())
 	if v := a.BrowserVersionMajor(); browser != "" && v != "" {
 		browser += " " + v

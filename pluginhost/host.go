@@ -60,6 +60,7 @@ type counters struct {
 	instancesCreated, instancesDiscarded    atomic.Int64
 	reloads, reloadFailures                 atomic.Int64
 	httpRequests, httpNanos                 atomic.Int64
+	httpLatency                             latency
 }
 
 // Stats is a snapshot of the Host's counters, for metrics.
@@ -75,6 +76,9 @@ type Stats struct {
 	ReloadFailures     int64 // changed modules refused (kept the old one)
 	HTTPRequests       int64 // provider requests answered
 	HTTPNanos          int64 // total time of those requests
+	// HTTPLatency counts those requests by duration: one count per bucket
+	// of HTTPLatencyBuckets (not cumulative), then the +Inf bucket.
+	HTTPLatency []int64
 }
 
 // Stats returns the current counters.
@@ -85,6 +89,7 @@ func (h *Host) Stats() Stats {
 		InstancesCreated: h.stats.instancesCreated.Load(), InstancesDiscarded: h.stats.instancesDiscarded.Load(),
 		Reloads: h.stats.reloads.Load(), ReloadFailures: h.stats.reloadFailures.Load(),
 		HTTPRequests: h.stats.httpRequests.Load(), HTTPNanos: h.stats.httpNanos.Load(),
+		HTTPLatency: h.stats.httpLatency.snapshot(),
 	}
 	if m := h.active.Load(); m != nil {
 		s.Instances = m.live.Load()

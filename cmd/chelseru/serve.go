@@ -202,6 +202,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 		return nil, err
 	}
 	registerPluginMetrics(a.http.Registry(), a.plugins)
+	registerBuildInfo(a.http.Registry())
 	return a, nil
 }
 
