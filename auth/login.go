@@ -247,6 +247,9 @@ func (s *Service) RefreshFrom(ctx context.Context, refresh, ip string) (Tokens, 
 	if err != nil {
 		return Tokens{}, err
 	}
+	if c.Imported {
+		return s.refreshImported(ctx, c, ip)
+	}
 	sess, err := s.liveSession(ctx, c)
 	if err != nil {
 		return Tokens{}, err
@@ -291,6 +294,9 @@ func (s *Service) revokeReused(ctx context.Context, sess chelseru.Session, cause
 // liveSession returns the session named by c, or a token_not_valid 401 when
 // it is gone (revoked or expired) or belongs to another user.
 func (s *Service) liveSession(ctx context.Context, c token.Claims) (chelseru.Session, error) {
+	if c.Imported {
+		return s.importedSession(ctx, c)
+	}
 	sess, err := s.store.GetSession(ctx, c.SessionID)
 	switch {
 	case errors.Is(err, chelseru.ErrNotFound):

@@ -9,6 +9,7 @@
 //	chelseru backup --config FILE --out FILE
 //	chelseru restore --config FILE --in FILE [--allow-new-keys]
 //	chelseru verify (--config FILE | --data-dir DIR | --in BACKUPFILE)
+//	chelseru import-django [--config FILE] [--data-dir DIR] FILE.json
 //	chelseru version
 //
 // Exit codes: 0 success, 1 failure, 2 usage error, 3 data damaged (a data
