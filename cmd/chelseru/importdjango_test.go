@@ -62,7 +62,7 @@ func TestImportDjango(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	issued := time.Now().Add(-time.Minute)
-	legacyAccess := simplejwtToken(t, "access", 7, issued)     // simplejwt < 5.5: integer user_id
+	legacyAccess := simplejwtToken(t, "access", 7, issued)      // simplejwt < 5.5: integer user_id
 	legacyRefresh := simplejwtToken(t, "refresh", "42", issued) // 5.5: string user_id
 	strangerAccess := simplejwtToken(t, "access", "9", issued)  // inactive in Django: not imported
 	cfg, addr := dsConfig(t, dir, "c.yaml", data, "JWT:\n  SIGNING_KEY: \""+djangoSecret+"\"\n  REFRESH_TOKEN_LIFETIME: 87600h\n"+
