@@ -65,6 +65,7 @@ func cmdServe(args []string, stderr io.Writer) error {
 	log.Info("chelseru serving", "addr", ln.Addr().String(), "sms_service", cfg.SMS.SMSService,
 		"data_dir", cfg.Server.DataDir, "version", version())
 
+	releaseStartupMemory()
 	stopAdmin := serveAdmin(ctx, cfg, app.db, log)
 	served := make(chan error, 1)
 	go func() { served <- app.http.Serve(ln) }()
