@@ -102,6 +102,10 @@ func TestImportDjango(t *testing.T) {
 		}
 	}
 
+	if code, out, errOut := chelseru(t, dir, "verify", "--data-dir", data); code != 0 {
+		t.Fatalf("verify after the import: exit %d: %s %s", code, out, errOut)
+	}
+
 	s := dsStart(t, dir, cfg, addr)
 	// An access token simplejwt issued works, and shows the imported session.
 	st, body := s.do("GET", "/api/sessions/", legacyAccess, "", "")
