@@ -12,10 +12,13 @@ EMBED   := pluginhost/builtin/wasm
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS := -X main.buildVersion=$(VERSION) -X main.buildCommit=$(COMMIT)
+DIST    := dist
+# Release targets: GOOS/GOARCH[/GOARM].
+RELEASE_TARGETS := linux/amd64 linux/arm64 linux/arm/7
 
 export CGO_ENABLED ?= 0
 
-.PHONY: all build plugins run test test-race vet fmt bench clean cplugin tools
+.PHONY: all build plugins run test test-race vet fmt bench clean cplugin tools release
 
 all: build
 
@@ -55,4 +58,18 @@ bench: build
 	bash scripts/bench.sh
 
 clean:
-	rm -rf $(BIN) .bench $(EMBED)/*.wasm
+	rm -rf $(BIN) .bench $(DIST) $(EMBED)/*.wasm
+
+## release: static, stripped, version-stamped binaries for every RELEASE_TARGETS
+## platform in dist/, with SHA256SUMS (the wasm plugins are embedded in each)
+release: plugins
+	@rm -rf $(DIST) && mkdir -p $(DIST)
+	@for t in $(RELEASE_TARGETS); do \
+		os=$$(echo $$t | cut -d/ -f1); arch=$$(echo $$t | cut -d/ -f2); arm=$$(echo $$t | cut -d/ -f3); \
+		out=$(DIST)/chelseru-$(VERSION)-$$os-$$arch$${arm:+v$$arm}; \
+		echo "build $$t -> $$out"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch GOARM=$$arm $(GO) build -trimpath \
+			-ldflags "-s -w $(LDFLAGS)" \
+			-o $$out ./cmd/chelseru || exit 1; \
+	done
+	@cd $(DIST) && sha256sum chelseru-* > SHA256SUMS && cat SHA256SUMS

@@ -156,8 +156,8 @@ func TestDescribeAgent(t *testing.T) {
 	}
 	cases := []struct{ ua, device, browser string }{
 		{"", "", ""},
-		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/118.0.0.0 Safari/537.36", "Desktop (Windows)", "Chrome 118"},
-		{"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1", "Mobile (iOS)", "Safari 17"},
+		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/118.0.0.0 Safari/537.36", "Other", "Chrome 118"},
+		{"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1", "iPhone", "Safari 17"},
 	}
 	for _, c := range cases {
 		d, b := s.describeAgent(c.ua)

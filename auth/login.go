@@ -187,21 +187,15 @@ func (s *Service) openSession(ctx context.Context, userID int64, uaString, ip st
 	return Tokens{Access: access, Refresh: refresh}, nil
 }
 
-// describeAgent parses a user agent into a device ("Mobile (Android)") and a
-// browser ("Chrome 118"); unknown parts are empty.
+// describeAgent parses a user agent into a device as the original named it
+// ("iPhone", "Samsung SM-G960F", "Other": see deviceFamily) and a browser
+// ("Chrome 118"); an empty user agent gives empty parts.
 func (s *Service) describeAgent(ua string) (device, browser string) {
 	if ua == "" {
 		return "", ""
 	}
 	a := s.ua.Parse(ua)
-	device = string(a.Device())
-	if os := string(a.OS()); os != "" {
-		if device == "" {
-			device = os
-		} else {
-			device += " (" + os + ")"
-		}
-	}
+	device = deviceFamily(ua, a.IsBot())
 	browser = string(a.Browser())
 	if v := a.BrowserVersionMajor(); browser != "" && v != "" {
 		browser += " " + v
@@ -259,6 +253,9 @@ func (s *Service) RefreshFrom(ctx context.Context, refresh, ip string) (Tokens, 
 	if err != nil {
 		return Tokens{}, err
 	}
+	if c.Imported {
+		return s.refreshImported(ctx, c, ip)
+	}
 	sess, err := s.liveSession(ctx, c)
 	if err != nil {
 		return Tokens{}, err
@@ -303,6 +300,9 @@ func (s *Service) revokeReused(ctx context.Context, sess chelseru.Session, cause
 // liveSession returns the session named by c, or a token_not_valid 401 when
 // it is gone (revoked or expired) or belongs to another user.
 func (s *Service) liveSession(ctx context.Context, c token.Claims) (chelseru.Session, error) {
+	if c.Imported {
+		return s.importedSession(ctx, c)
+	}
 	sess, err := s.store.GetSession(ctx, c.SessionID)
 	switch {
 	case errors.Is(err, chelseru.ErrNotFound):

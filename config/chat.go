@@ -54,7 +54,6 @@ func (d *decoder) chatFields() []field {
 	}
 }
 
-
 // validateChat checks the CHAT section and SERVER.ALLOWED_ORIGINS.
 func (c *Config) validateChat() error {
 	for i, o := range c.Server.AllowedOrigins {

@@ -161,6 +161,11 @@ type JWT struct {
 	// written as JWT.SIGNING_KEY is, accepted for verifying tokens only (a
 	// key rotation's grace period); default empty, at most 8.
 	PreviousSigningKeys []string
+	// ImportedTokensUntil is JWT.IMPORTED_TOKENS_UNTIL: an RFC 3339 time
+	// until which tokens simplejwt issued before an import from
+	// django-chelseru are accepted for imported users; empty (the default):
+	// never. See ImportedTokensCutoff.
+	ImportedTokensUntil string
 }
 
 // Auth is the AUTH section, DJANGO_CHELSERU['AUTH'].

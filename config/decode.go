@@ -98,6 +98,7 @@ func (d *decoder) rootFields() []field {
 			{"REFRESH_TOKEN_LIFETIME", d.duration(&c.JWT.RefreshTokenLifetime)},
 			{"ROTATE_REFRESH_TOKENS", d.boolean(&c.JWT.RotateRefreshTokens)},
 			{"PREVIOUS_SIGNING_KEYS", d.secretList(&c.JWT.PreviousSigningKeys, maxPreviousKeys)},
+			{"IMPORTED_TOKENS_UNTIL", d.str(&c.JWT.ImportedTokensUntil)},
 		})},
 		{"AUTH", d.section([]field{
 			{"AUTH_METHOD", d.str(&c.Auth.AuthMethod)},

@@ -118,7 +118,12 @@ func (c *Config) TokenConfig() (token.Config, KeySource, error) {
 	if err != nil {
 		return token.Config{}, 0, err
 	}
+	importedUntil, err := c.ImportedTokensCutoff()
+	if err != nil {
+		return token.Config{}, 0, err
+	}
 	return token.Config{
+		ImportedUntil:   importedUntil,
 		PreviousKeys:    prev,
 		Algorithm:       c.JWT.Algorithm,
 		SigningKey:      key,

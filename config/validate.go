@@ -13,7 +13,7 @@ import (
 // naming the key (with the line it was set on, when it came from a file).
 // Parse and Load call it; call it again after changing a Config in code.
 func (c *Config) Validate() error {
-	for _, check := range []func() error{c.validateServer, c.validateJWT, c.validateAuth, c.validateSMS, c.validateLog, c.validateStorage, c.validateSecurity, c.validateChat, c.validateOps, c.validateCORS} {
+	for _, check := range []func() error{c.validateServer, c.validateJWT, c.validateAuth, c.validateSMS, c.validateLog, c.validateStorage, c.validateSecurity, c.validateChat, c.validateOps, c.validateCORS, c.validateImported} {
 		if err := check(); err != nil {
 			return err
 		}

@@ -166,7 +166,9 @@ func (f *fastCaller) call(ctx context.Context, q *abi.Request, u *checkedURL, ke
 		return abi.Response{}, transportError(ctx, "provider request failed", err)
 	}
 	f.stats.httpRequests.Add(1)
-	f.stats.httpNanos.Add(int64(time.Since(start)))
+	took := time.Since(start)
+	f.stats.httpNanos.Add(int64(took))
+	f.stats.httpLatency.observe(took)
 	out := abi.Response{Status: resp.StatusCode(), Body: string(resp.Body())}
 	if !keep.any() {
 		return out, nil // most plugins want no headers: copy none
@@ -257,7 +259,9 @@ func (n *netCaller) call(ctx context.Context, q *abi.Request, c *checkedURL, kee
 		return abi.Response{}, tooLarge(n.maxBody, resp.StatusCode)
 	}
 	n.stats.httpRequests.Add(1)
-	n.stats.httpNanos.Add(int64(time.Since(start)))
+	took := time.Since(start)
+	n.stats.httpNanos.Add(int64(took))
+	n.stats.httpLatency.observe(took)
 	out := abi.Response{Status: resp.StatusCode, Body: string(b)}
 	names := make([]string, 0, len(resp.Header))
 	for k := range resp.Header {

@@ -64,6 +64,7 @@ type counters struct {
 	reloads, reloadFailures                 atomic.Int64
 	httpRequests, httpNanos                 atomic.Int64
 	staleRetries                            atomic.Int64
+	httpLatency                             latency
 }
 
 // Stats is a snapshot of the Host's counters, for metrics.
@@ -80,6 +81,9 @@ type Stats struct {
 	HTTPRequests       int64 // provider requests answered
 	HTTPNanos          int64 // total time of those requests
 	StaleRetries       int64 // requests made again because a reused connection had been closed (nothing was sent)
+	// HTTPLatency counts those requests by duration: one count per bucket
+	// of HTTPLatencyBuckets (not cumulative), then the +Inf bucket.
+	HTTPLatency []int64
 }
 
 // Stats returns the current counters.
@@ -91,6 +95,7 @@ func (h *Host) Stats() Stats {
 		Reloads: h.stats.reloads.Load(), ReloadFailures: h.stats.reloadFailures.Load(),
 		HTTPRequests: h.stats.httpRequests.Load(), HTTPNanos: h.stats.httpNanos.Load(),
 		StaleRetries: h.stats.staleRetries.Load(),
+		HTTPLatency:  h.stats.httpLatency.snapshot(),
 	}
 	if m := h.active.Load(); m != nil {
 		s.Instances = m.live.Load()

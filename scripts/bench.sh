@@ -210,6 +210,25 @@ else
 	say "- server start-up not measured: curl is not installed"
 fi
 
+# --- idle memory ----------------------------------------------------------
+progress "idle RSS"
+if rss=$(bash scripts/idle-rss.sh bin/chelseru); then
+	read -r rss_first rss_after rss_warm <<<"$rss"
+	say ""
+	say "## Idle memory (VmRSS, CONSOLE plugin, 20 codes asked)"
+	say ""
+	say "| state | VmRSS |"
+	say "|---|---:|"
+	say "| first start, idle | $((rss_first / 1024)) MB |"
+	say "| first start, after the requests | $((rss_after / 1024)) MB |"
+	say "| warm restart (compilation cache), after the requests | $((rss_warm / 1024)) MB |"
+	say ""
+	say "Target (issue 13): at most 40 MB with the built-ins loaded and a warm cache."
+else
+	say "- idle RSS not measured (scripts/idle-rss.sh failed)"
+	status=1
+fi
+
 say ""
 say "_bench.sh took $(($(date +%s) - start)) s._"
 mv "$out" "$report" && trap - EXIT

@@ -34,6 +34,11 @@
 //	rl/{key}/{window ms be64}/{start ms be64}  counter (uvarint)       end of the window     Take (held in memory, written behind)
 //	attempts/{key}                             attempts record         lock end, or idle     BeginAttempt, FailAttempt, ResetAttempts
 //	seq/{user|session|msg|room}                next unleased id        none                  id sequences (badger.Sequence)
+//	import/user/{id be64}                      import time (ns be64)   none                  ImportUser, ImportedAt (import-django)
+//	import/session/{django pk be64}            our session id          none                  ImportSession: a second import skips it
+//	import/msg/{django pk be64}                our message id          none                  ImportMessage: a second import skips it
+//	import/jti/{jti}                           empty                   the token's exp       ClaimImportedJTI (one exchange per simplejwt
+//	                                                                                         refresh token)
 //	meta/db-id                                 database identity       none                  ID, Open (checked against the marker), tokens'
 //	                                           (16 hex digits)                               dbid claim; carried by Backup/Restore
 //	mobile-users/{mobile}/{group be64}         user id (be64, plain)   none                  FindUsers (admin.go: a number's users, all groups)

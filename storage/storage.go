@@ -59,7 +59,9 @@ var ErrClosed = errors.New("storage closed")
 // box: every zero field takes the Default* value above.
 type Options struct {
 	// Logger receives Badger's messages (its INFO chatter at Debug) and the
-	// store's own. Nil means slog.Default().
+	// store's own, tagged component=badger and component=storage: give it
+	// a logger without a "component" attribute of its own. Nil means
+	// slog.Default().
 	Logger *slog.Logger
 	// SyncWrites makes every commit wait for fsync. Off by default: a process
 	// crash (kill -9) loses no acknowledged write without it, because the

@@ -134,6 +134,13 @@ type Config struct {
 	// data folder was lost and recreated, never names a user or session that
 	// reused its id. It is storage.DB.ID(): printable, at most 64 bytes.
 	DatabaseID string
+	// ImportedUntil, when not zero, accepts until then tokens that
+	// simplejwt issued before a migration from django-chelseru (see
+	// ParseImported): no sid and no dbid claim, user_id a string or an
+	// integer. Such a token parses with Claims.Imported set; the caller
+	// must check that its user was imported and issued it before the
+	// import. Zero (the default): such tokens are refused.
+	ImportedUntil time.Time
 }
 
 // MaxPreviousKeys bounds Config.PreviousKeys.
@@ -147,6 +154,9 @@ type Claims struct {
 	JTI       string // 32 lower-case hex digits
 	IssuedAt  time.Time
 	ExpiresAt time.Time
+	// Imported marks a token simplejwt issued before a migration (no sid,
+	// no dbid; accepted only within Config.ImportedUntil). SessionID is 0.
+	Imported bool
 }
 
 // Issuer issues and parses tokens under one Config.
@@ -404,6 +414,9 @@ func (i *Issuer) Parse(tok, wantType string, now time.Time) (Claims, error) {
 		return Claims{}, refuse(MsgWrongType, ErrWrongType, fmt.Errorf("token_type %q, want %q", typ, wantType))
 	}
 	c.Type = typ
+	if _, hasSID := w["sid"]; !hasSID && now.Before(i.cfg.ImportedUntil) {
+		return i.imported(w, c)
+	}
 	if c.UserID, ok, err = w.id("user_id"); err != nil || !ok {
 		if err == nil {
 			err = errors.New("no user_id claim")
@@ -427,6 +440,35 @@ func (i *Issuer) Parse(tok, wantType string, now time.Time) (Claims, error) {
 			return Claims{}, refuse(MsgInvalid, ErrInvalid, fmt.Errorf("dbid %.40q is not this database's", dbid))
 		}
 	}
+	return c, nil
+}
+
+// imported finishes parsing a token without sid inside the
+// Config.ImportedUntil window: one simplejwt issued, whose signature, exp,
+// iat, jti and token_type are already checked. It must carry no dbid (a
+// token of this server always has a sid) and have been issued before the
+// window ends; user_id may be a decimal string (simplejwt 5.5) or an
+// integer (earlier versions).
+func (i *Issuer) imported(w wireClaims, c Claims) (Claims, error) {
+	if _, has := w["dbid"]; has {
+		return Claims{}, refuse(MsgInvalid, ErrInvalid, errors.New("no sid claim"))
+	}
+	if !c.IssuedAt.Before(i.cfg.ImportedUntil) {
+		return Claims{}, refuse(MsgInvalid, ErrInvalid, errors.New("no sid claim, and issued after JWT.IMPORTED_TOKENS_UNTIL"))
+	}
+	id, ok, err := w.id("user_id")
+	if err != nil {
+		if n, isInt, ierr := w.int("user_id"); ierr == nil && isInt && n > 0 {
+			id, ok, err = n, true, nil
+		}
+	}
+	if err != nil || !ok {
+		if err == nil {
+			err = errors.New("no user_id claim")
+		}
+		return Claims{}, refuse(MsgNoUser, ErrInvalid, err)
+	}
+	c.UserID, c.Imported = id, true
 	return c, nil
 }
 

@@ -26,6 +26,7 @@ const usage = `usage:
   chelseru backup --config FILE --out FILE
   chelseru restore --config FILE --in FILE [--allow-new-keys]
   chelseru verify (--config FILE | --data-dir DIR | --in BACKUPFILE)
+  chelseru import-django [--config FILE] [--data-dir DIR] FILE.json
   chelseru version
   chelseru COMMAND --help
 `
@@ -67,6 +68,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdRestore(rest, stdout)
 	case cmd == "verify":
 		err = cmdVerify(rest, stdout)
+	case cmd == "import-django":
+		err = cmdImportDjango(rest, stdout)
 	case cmd == "version" || cmd == "--version" || cmd == "-v":
 		printVersion(stdout)
 		return exitOK

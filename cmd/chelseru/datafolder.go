@@ -33,7 +33,7 @@ const damagedHeader = "Chelseru-Damaged"
 // storageOptions are the storage options of the server, from cfg.
 func storageOptions(cfg *config.Config, log *slog.Logger) storage.Options {
 	return storage.Options{
-		Logger:       log.With("component", "storage"),
+		Logger:       log, // storage names its own components (storage, badger)
 		SyncWrites:   cfg.Storage.SyncWrites,
 		MinFreeBytes: minFree(cfg),
 	}

@@ -12,6 +12,7 @@
 //	chelseru backup --config FILE --out FILE
 //	chelseru restore --config FILE --in FILE [--allow-new-keys]
 //	chelseru verify (--config FILE | --data-dir DIR | --in BACKUPFILE)
+//	chelseru import-django [--config FILE] [--data-dir DIR] FILE.json
 //	chelseru version
 //	chelseru COMMAND --help
 //

@@ -72,6 +72,7 @@ func cmdServe(args []string, stderr io.Writer) error {
 	log.Info("chelseru serving", "addr", ln.Addr().String(), "sms_service", cfg.SMS.SMSService,
 		"data_dir", cfg.Server.DataDir, "version", version())
 
+	releaseStartupMemory()
 	stopOps, err := serveOps(cfg, app, log)
 	if err != nil {
 		ln.Close()
@@ -243,6 +244,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 		return nil, err
 	}
 	registerPluginMetrics(a.http.Registry(), a.plugins)
+	registerBuildInfo(a.http.Registry())
 	return a, nil
 }
 
