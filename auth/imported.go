@@ -39,11 +39,17 @@ func (s *Service) importedSession(ctx context.Context, c token.Claims) (chelseru
 	case c.IssuedAt.After(at):
 		return chelseru.Session{}, tokenInvalid(MsgTokenInvalid, fmt.Errorf("token without session issued after user %d was imported", c.UserID))
 	}
-	if _, err := s.store.GetUser(ctx, c.UserID); err != nil {
+	u, err := s.store.GetUser(ctx, c.UserID)
+	if err != nil {
 		if errors.Is(err, chelseru.ErrNotFound) {
 			return chelseru.Session{}, tokenInvalid(MsgTokenInvalid, err)
 		}
 		return chelseru.Session{}, chelseru.Internal(fmt.Errorf("get user: %w", err))
+	}
+	if u.Disabled {
+		// A disabled user's sessions stop working; an imported token has
+		// no session to delete, so it is refused here.
+		return chelseru.Session{}, tokenInvalid(MsgTokenInvalid, fmt.Errorf("imported token of disabled user %d", c.UserID))
 	}
 	now := s.now()
 	return chelseru.Session{UserID: c.UserID, RefreshJTI: c.JTI, CreatedAt: c.IssuedAt, LastSeen: now}, nil

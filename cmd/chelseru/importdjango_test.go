@@ -146,7 +146,6 @@ func TestImportDjango(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
 	ctx := context.Background()
 	for _, c := range []struct {
 		id     int64
@@ -170,6 +169,20 @@ func TestImportDjango(t *testing.T) {
 	if _, err := db.GetMessage(ctx, 3); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("a third SMS log row after two imports of two: %v", err)
 	}
+
+	// A disabled imported user's simplejwt tokens stop working too (they
+	// have no session to delete).
+	if _, err := db.SetUserDisabled(ctx, 42, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = dsStart(t, dir, cfg, addr)
+	if st, body := s.do("GET", "/api/sessions/", legacyAccess, "", ""); st != 401 {
+		t.Errorf("simplejwt token of a disabled imported user: %d %s", st, body)
+	}
+	s.stop()
 }
 
 // TestImportDjangoRefusesMalformed: input that is not dumpdata output is
