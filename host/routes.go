@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/chelseru/chelseru/sdk/jsonlite"
 	"runtime/debug"
 	"strconv"
 	"time"
+
+	"github.com/chelseru/chelseru/sdk/jsonlite"
 
 	"github.com/valyala/fasthttp"
 )

@@ -115,7 +115,6 @@ type instance struct {
 	inPtr, inCap                                        uint32
 	stack                                               [2]uint64
 	buf                                                 []byte // encode scratch
-	decode                                              abi.Action
 }
 
 // loadOptions say how to load a module.

@@ -17,13 +17,13 @@ package kavenegar
 
 import (
 	"errors"
-	"github.com/chelseru/chelseru/sdk/provider"
 	"strconv"
 	"strings"
 
 	"github.com/chelseru/chelseru/sdk"
 	"github.com/chelseru/chelseru/sdk/abi"
 	"github.com/chelseru/chelseru/sdk/jsonlite"
+	"github.com/chelseru/chelseru/sdk/provider"
 )
 
 // Name is the SMS_SERVICE value of this plugin.

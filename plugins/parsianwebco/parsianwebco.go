@@ -15,13 +15,13 @@ package parsianwebco
 
 import (
 	"errors"
-	"github.com/chelseru/chelseru/sdk/provider"
 	"strconv"
 	"strings"
 
 	"github.com/chelseru/chelseru/sdk"
 	"github.com/chelseru/chelseru/sdk/abi"
 	"github.com/chelseru/chelseru/sdk/jsonlite"
+	"github.com/chelseru/chelseru/sdk/provider"
 )
 
 // Name is the SMS_SERVICE value of this plugin.
