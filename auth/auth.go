@@ -276,7 +276,7 @@ func New(opts Options, deps Deps) (*Service, error) {
 		return nil, fmt.Errorf("auth: method must be %s or %s, got %q", MethodOTP, MethodPasswd, opts.Method)
 	}
 	if opts.PasswordParams == (PasswordParams{}) {
-		opts.PasswordParams = DefaultPasswordParams
+		opts.PasswordParams = DefaultPasswordParams()
 	}
 	if err := opts.PasswordParams.validate(); err != nil {
 		return nil, fmt.Errorf("auth: %w", err)

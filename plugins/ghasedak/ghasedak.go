@@ -144,7 +144,7 @@ func (p *Plugin) Configure(settings map[string]string) error {
 		return err
 	}
 	p.apiKey, p.line, p.names, p.templates = key, line, provider.ParamNames(names), templates
-	p.headers = append(append([]abi.Header(nil), provider.JSONHeaders...), abi.Header{Name: "ApiKey", Value: key})
+	p.headers = append(provider.JSONHeaders(), abi.Header{Name: "ApiKey", Value: key})
 	p.otpURL = base + "/rest/api/v1/WebService/SendOtpSMS"
 	p.singleURL = base + "/rest/api/v1/WebService/SendSingleSMS"
 	p.configured = true

@@ -137,7 +137,7 @@ func (p *Plugin) Configure(settings map[string]string) error {
 		return err
 	}
 	p.apiKey, p.line, p.names = key, line, provider.ParamNames(names)
-	p.headers = append(append([]abi.Header(nil), provider.JSONHeaders...), abi.Header{Name: "X-API-KEY", Value: key})
+	p.headers = append(provider.JSONHeaders(), abi.Header{Name: "X-API-KEY", Value: key})
 	p.verifyURL = base + "/v1/send/verify"
 	p.bulkURL = base + "/v1/send/bulk"
 	p.configured = true
