@@ -7,10 +7,9 @@ import (
 )
 
 // ActionEncoder encodes Actions exactly as AppendAction does, remembering
-// the encoding of the last request's method, URL and headers. A plugin asks
-// for the same endpoint with the same headers on nearly every send, and in
-// a wasm guest encoding them again (~0.7 µs) was a tenth of a send. The
-// remembered encoding is reused only when the method, the URL and every
+// the encoding of the last request's method, URL and headers, because a
+// plugin asks for the same endpoint with the same headers on nearly every
+// send (docs/RATIONALE.md). The remembered encoding is reused only when the method, the URL and every
 // header name and value are the very same strings (same bytes in memory,
 // which for immutable strings means the same contents). The zero value is
 // ready to use; an ActionEncoder is not safe for concurrent use.
