@@ -35,7 +35,9 @@ type PasswordParams struct {
 
 // DefaultPasswordParams are the parameters new hashes are made with when
 // Options.PasswordParams is zero.
-var DefaultPasswordParams = PasswordParams{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+func DefaultPasswordParams() PasswordParams {
+	return PasswordParams{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+}
 
 // Bounds on the parameters accepted when making or reading a hash, so a
 // corrupt or hostile stored hash cannot make one verification take gigabytes

@@ -20,7 +20,7 @@ var phcRE = regexp.MustCompile(`^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$([A-
 
 func TestHashPasswordRoundTrip(t *testing.T) {
 	pws := []string{"correct horse battery", "رمز عبور بلند ۱۲۳", "a\x00b with a nul", strings.Repeat("x", MaxPasswordRunes), ""}
-	for _, p := range []PasswordParams{DefaultPasswordParams, cheap, {Memory: 12 * 1024, Time: 3, Threads: 2, SaltLen: 8, KeyLen: 16}} {
+	for _, p := range []PasswordParams{DefaultPasswordParams(), cheap, {Memory: 12 * 1024, Time: 3, Threads: 2, SaltLen: 8, KeyLen: 16}} {
 		pws := pws
 		if p != cheap {
 			pws = pws[:2] // the expensive sets once or twice: argon2 is slow under -race
@@ -226,7 +226,7 @@ func TestValidatePassword(t *testing.T) {
 // other parameter sets, on this machine (figures in docs/RATIONALE.md).
 func BenchmarkHashPassword(b *testing.B) {
 	sets := []PasswordParams{
-		DefaultPasswordParams,
+		DefaultPasswordParams(),
 		{Memory: 12 * 1024, Time: 3, Threads: 1, SaltLen: 16, KeyLen: 32},
 		{Memory: 46 * 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
 		{Memory: 64 * 1024, Time: 3, Threads: 1, SaltLen: 16, KeyLen: 32},
@@ -249,7 +249,7 @@ func BenchmarkHashPassword(b *testing.B) {
 func BenchmarkHashPasswordParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := HashPassword("correct horse battery", DefaultPasswordParams); err != nil {
+			if _, err := HashPassword("correct horse battery", DefaultPasswordParams()); err != nil {
 				b.Error(err)
 				return
 			}

@@ -218,18 +218,24 @@ type Deps struct {
 	// UserAgents parses user agents into device and browser; nil means a
 	// parser built by New (building one takes a few milliseconds).
 	UserAgents *useragent.Parser
+	// Imported, when set, knows the users imported from Django, whose
+	// simplejwt tokens are accepted within JWT.IMPORTED_TOKENS_UNTIL; nil
+	// means Store when it implements ImportedUsers (a wrapped store may not).
+	Imported ImportedUsers
 }
 
 // Service is the login logic. It is safe for concurrent use.
 type Service struct {
-	opts   Options
-	store  chelseru.Store
-	sender chelseru.SMSSender
-	tokens *token.Issuer
-	key    []byte
-	now    func() time.Time
-	log    *slog.Logger
-	ua     *useragent.Parser
+	opts  Options
+	store chelseru.Store
+	// imported knows the users imported from Django (nil: none).
+	imported ImportedUsers
+	sender   chelseru.SMSSender
+	tokens   *token.Issuer
+	key      []byte
+	now      func() time.Time
+	log      *slog.Logger
+	ua       *useragent.Parser
 	// refreshTTL and rotate are copied from the issuer's configuration.
 	refreshTTL time.Duration
 	rotate     bool
@@ -284,7 +290,7 @@ func New(opts Options, deps Deps) (*Service, error) {
 		return nil, fmt.Errorf("auth: method must be %s or %s, got %q", MethodOTP, MethodPasswd, opts.Method)
 	}
 	if opts.PasswordParams == (PasswordParams{}) {
-		opts.PasswordParams = DefaultPasswordParams
+		opts.PasswordParams = DefaultPasswordParams()
 	}
 	if err := opts.PasswordParams.validate(); err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
@@ -320,8 +326,12 @@ func New(opts Options, deps Deps) (*Service, error) {
 	if deps.UserAgents == nil {
 		deps.UserAgents = useragent.NewParser()
 	}
+	if deps.Imported == nil {
+		deps.Imported, _ = deps.Store.(ImportedUsers)
+	}
 	tc := deps.Tokens.Config()
 	svc := &Service{
+		imported:   deps.Imported,
 		opts:       opts,
 		store:      deps.Store,
 		sender:     deps.Sender,

@@ -26,8 +26,8 @@ type ImportedUsers interface {
 // accepted only for a user that came from the import, issued before the
 // import; anything else is token_not_valid. The session has id 0.
 func (s *Service) importedSession(ctx context.Context, c token.Claims) (chelseru.Session, error) {
-	iu, ok := s.store.(ImportedUsers)
-	if !ok {
+	iu := s.imported
+	if iu == nil {
 		return chelseru.Session{}, tokenInvalid(MsgTokenInvalid, errors.New("imported token, but the store keeps no imports"))
 	}
 	at, err := iu.ImportedAt(ctx, c.UserID)
@@ -63,7 +63,7 @@ func (s *Service) refreshImported(ctx context.Context, c token.Claims, ip string
 	if _, err := s.importedSession(ctx, c); err != nil {
 		return Tokens{}, err
 	}
-	first, err := s.store.(ImportedUsers).ClaimImportedJTI(ctx, c.JTI, c.ExpiresAt)
+	first, err := s.imported.ClaimImportedJTI(ctx, c.JTI, c.ExpiresAt)
 	if err != nil {
 		return Tokens{}, chelseru.Internal(fmt.Errorf("claim imported refresh token: %w", err))
 	}

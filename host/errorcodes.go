@@ -27,6 +27,7 @@ const (
 	CodeUnsupportedMedia     = "unsupported_media_type" // 415
 	CodeThrottled            = "throttled"              // 429
 	CodeHeadersTooLarge      = "headers_too_large"      // 431
+	CodeUpgradeRequired      = "upgrade_required"       // 426: a chat socket request that is not a WebSocket handshake
 	CodeInternalError        = "internal_error"         // 500
 	CodeProviderError        = "provider_error"         // 502
 	CodeUnavailable          = "unavailable"            // 503
@@ -87,6 +88,10 @@ func statusErrorCode(status int) string {
 		return CodeUnsupportedMedia
 	case fasthttp.StatusRequestHeaderFieldsTooLarge:
 		return CodeHeadersTooLarge
+	case fasthttp.StatusForbidden:
+		return CodePermissionDenied
+	case fasthttp.StatusUpgradeRequired:
+		return CodeUpgradeRequired
 	case fasthttp.StatusServiceUnavailable:
 		return CodeUnavailable
 	}

@@ -2,13 +2,13 @@ package host
 
 import (
 	"errors"
-	"github.com/chelseru/chelseru/sdk/jsonlite"
 	"sort"
 	"strconv"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/chelseru/chelseru"
+	"github.com/chelseru/chelseru/sdk/jsonlite"
 )
 
 // msgInternal is the whole body of every 500.

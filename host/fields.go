@@ -23,15 +23,48 @@ const (
 	maxIntString    = 1000 // DRF's IntegerField.MAX_STRING_LENGTH
 )
 
-// Request-body field lists, one per endpoint; the index in each is the index
-// in reqState.vals.
+// Request-body field lists, one per endpoint. Each name is keyed by its
+// index constant, which is also its index in reqState.vals, so a handler
+// reads a field as rs.vals[c] with the name fieldsX[c]: the two cannot drift
+// (TestFieldListsDense checks that no index is left without a name).
+const (
+	otpSendMobile = iota
+	otpSendCaptcha
+)
+
+const (
+	authMobile = iota
+	authCode
+	authGroup
+	authPassword
+)
+
+const (
+	refreshToken = iota
+)
+
+const (
+	verifyToken = iota
+)
+
+const (
+	messageMobile = iota
+	messageText
+	messageTemplateID
+)
+
+const (
+	passwordSetPassword = iota
+	passwordSetCurrent
+)
+
 var (
-	fieldsOTPSend      = []string{"mobile_number", "captcha_token"}
-	fieldsAuthenticate = []string{"mobile_number", "code", "group", "password"}
-	fieldsRefresh      = []string{"refresh"}
-	fieldsVerify       = []string{"token"}
-	fieldsMessage      = []string{"mobile_number", "message_text", "template_id"}
-	fieldsPasswordSet  = []string{"password", "current_password"}
+	fieldsOTPSend      = []string{otpSendMobile: "mobile_number", otpSendCaptcha: "captcha_token"}
+	fieldsAuthenticate = []string{authMobile: "mobile_number", authCode: "code", authGroup: "group", authPassword: "password"}
+	fieldsRefresh      = []string{refreshToken: "refresh"}
+	fieldsVerify       = []string{verifyToken: "token"}
+	fieldsMessage      = []string{messageMobile: "mobile_number", messageText: "message_text", messageTemplateID: "template_id"}
+	fieldsPasswordSet  = []string{passwordSetPassword: "password", passwordSetCurrent: "current_password"}
 )
 
 // decodeBody reads the request body into rs.vals for names, as DRF's JSON

@@ -1,12 +1,13 @@
 package host
 
 import (
-	"github.com/chelseru/chelseru/sdk/jsonlite"
 	"net"
 	"net/netip"
 	"testing"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/chelseru/chelseru/sdk/jsonlite"
 )
 
 func TestIntegerField(t *testing.T) {

@@ -20,10 +20,10 @@ func (s *Server) handleOTPSend(ctx *fasthttp.RequestCtx, rs *reqState) {
 		return
 	}
 	var fe fieldErrors
-	mobile := fe.char("mobile_number", rs.vals[0], true)
+	mobile := fe.char(fieldsOTPSend[otpSendMobile], rs.vals[otpSendMobile], true)
 	var captcha string
 	if s.captcha != nil {
-		captcha = fe.char("captcha_token", rs.vals[1], true)
+		captcha = fe.char(fieldsOTPSend[otpSendCaptcha], rs.vals[otpSendCaptcha], true)
 	}
 	err := fe.err()
 	if err == nil && s.captcha != nil {
@@ -49,13 +49,13 @@ func (s *Server) handleAuthenticate(ctx *fasthttp.RequestCtx, rs *reqState) {
 	}
 	var fe fieldErrors
 	in := auth.Login{
-		Mobile:    fe.char("mobile_number", rs.vals[0], true),
-		Code:      fe.char("code", rs.vals[1], !s.passwd),
-		Group:     fe.group("group", rs.vals[2]),
+		Mobile:    fe.char(fieldsAuthenticate[authMobile], rs.vals[authMobile], true),
+		Code:      fe.char(fieldsAuthenticate[authCode], rs.vals[authCode], !s.passwd),
+		Group:     fe.group(fieldsAuthenticate[authGroup], rs.vals[authGroup]),
 		UserAgent: string(ctx.Request.Header.UserAgent()),
 	}
 	if s.passwd {
-		in.Password = fe.password("password", rs.vals[3], false)
+		in.Password = fe.password(fieldsAuthenticate[authPassword], rs.vals[authPassword], false)
 	}
 	var toks auth.Tokens
 	err := fe.err()
@@ -91,7 +91,7 @@ func (s *Server) handleRefresh(ctx *fasthttp.RequestCtx, rs *reqState) {
 		return
 	}
 	var fe fieldErrors
-	refresh := fe.char("refresh", rs.vals[0], true)
+	refresh := fe.char(fieldsRefresh[refreshToken], rs.vals[refreshToken], true)
 	var toks auth.Tokens
 	err := fe.err()
 	if err == nil {
@@ -110,7 +110,7 @@ func (s *Server) handleVerify(ctx *fasthttp.RequestCtx, rs *reqState) {
 		return
 	}
 	var fe fieldErrors
-	tok := fe.char("token", rs.vals[0], true)
+	tok := fe.char(fieldsVerify[verifyToken], rs.vals[verifyToken], true)
 	err := fe.err()
 	if err == nil {
 		err = s.auth.Verify(reqContext(), tok)
@@ -208,9 +208,9 @@ func (s *Server) handleMessageSend(ctx *fasthttp.RequestCtx, rs *reqState) {
 	}
 	var fe fieldErrors
 	in := auth.Outgoing{
-		Mobile:     fe.char("mobile_number", rs.vals[0], true),
-		Text:       fe.char("message_text", rs.vals[1], true),
-		TemplateID: fe.integer("template_id", rs.vals[2], false, 0),
+		Mobile:     fe.char(fieldsMessage[messageMobile], rs.vals[messageMobile], true),
+		Text:       fe.char(fieldsMessage[messageText], rs.vals[messageText], true),
+		TemplateID: fe.integer(fieldsMessage[messageTemplateID], rs.vals[messageTemplateID], false, 0),
 	}
 	err = fe.err()
 	var id string
@@ -243,8 +243,8 @@ func (s *Server) handlePasswordSet(ctx *fasthttp.RequestCtx, rs *reqState) {
 		return
 	}
 	var fe fieldErrors
-	pw := fe.password("password", rs.vals[0], true)
-	current := fe.password("current_password", rs.vals[1], false)
+	pw := fe.password(fieldsPasswordSet[passwordSetPassword], rs.vals[passwordSetPassword], true)
+	current := fe.password(fieldsPasswordSet[passwordSetCurrent], rs.vals[passwordSetCurrent], false)
 	err := fe.err()
 	if err == nil {
 		err = s.auth.SetPassword(reqContext(), p, pw, current)

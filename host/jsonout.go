@@ -2,11 +2,12 @@ package host
 
 import (
 	"encoding/json"
-	"github.com/chelseru/chelseru/sdk/jsonlite"
 	"math"
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/chelseru/chelseru/sdk/jsonlite"
 )
 
 // This file writes response bodies by appending to a reused buffer, in the

@@ -43,12 +43,11 @@ var builtins fs.FS
 var cacheDir string
 
 func TestMain(m *testing.M) {
-	code, err := setup()
-	if err != nil {
+	if _, err := setup(); err != nil {
 		fmt.Fprintln(os.Stderr, "host tests:", err)
 		os.Exit(1)
 	}
-	code = m.Run()
+	code := m.Run()
 	os.RemoveAll(cacheDir)
 	os.Exit(code)
 }

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/chelseru/chelseru/sdk/jsonlite"
 	"strconv"
 	"sync"
 
@@ -17,6 +16,7 @@ import (
 
 	"github.com/chelseru/chelseru"
 	"github.com/chelseru/chelseru/auth"
+	"github.com/chelseru/chelseru/sdk/jsonlite"
 )
 
 // openAPIYAML is the OpenAPI 3.1 description of the API, written by hand next

@@ -29,7 +29,7 @@ import (
 // originBuiltin is a module's origin when it is embedded in the binary.
 const originBuiltin = "built-in"
 
-func isBuiltinName(name string) bool { return slices.Contains(builtin.Names, name) }
+func isBuiltinName(name string) bool { return slices.Contains(builtin.Names(), name) }
 
 // checkNamePrefix refuses a name that is a prefix of another service's
 // name among others.

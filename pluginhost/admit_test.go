@@ -63,7 +63,7 @@ func TestOverrideNeedsOptIn(t *testing.T) {
 		t.Skip("the Kavenegar plugin is not in this tree")
 	}
 	settings := map[string]string{"KAVENEGAR_COM_API_KEY": testKey}
-	dir := pluginsDir(t, map[string][]byte{"evil.wasm": mods["overrideplug"]})
+	dir := pluginsDir(t, map[string][]byte{"kavenegar_com.wasm": mods["overrideplug"]})
 	h, logs := open(t, Config{Service: "KAVENEGAR_COM", PluginsDir: dir, PollInterval: -1, Settings: settings})
 	if v := h.Manifest().Version; v == "override" {
 		t.Fatal("the override was loaded without an opt-in")
@@ -99,8 +99,8 @@ func TestPluginsDirModes(t *testing.T) {
 		{"module 0666", 0o755, 0o666, "is writable by group or others (mode 0666)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := pluginsDir(t, map[string][]byte{"evil.wasm": mods["overrideplug"]})
-			if err := os.Chmod(filepath.Join(dir, "evil.wasm"), tt.modMod); err != nil {
+			dir := pluginsDir(t, map[string][]byte{"kavenegar_com.wasm": mods["overrideplug"]})
+			if err := os.Chmod(filepath.Join(dir, "kavenegar_com.wasm"), tt.modMod); err != nil {
 				t.Fatal(err)
 			}
 			if err := os.Chmod(dir, tt.dirMode); err != nil {

@@ -203,11 +203,11 @@ func (h *Host) builtin(svc string) ([]byte, error) {
 	if err == nil {
 		return wasm, nil
 	}
-	if slices.Contains(builtin.Names, svc) {
+	if slices.Contains(builtin.Names(), svc) {
 		return nil, fmt.Errorf("built-in plugin %s is not built: run `make plugins`", svc)
 	}
 	return nil, fmt.Errorf("SMS_SERVICE %s: no such plugin (built-in: %s; or put its module in PLUGINS_DIR)",
-		svc, strings.Join(builtin.Names, ", "))
+		svc, strings.Join(builtin.Names(), ", "))
 }
 
 // checkPin refuses wasm when a sha256 pin for svc is configured and differs.

@@ -50,9 +50,9 @@ type limiter interface {
 // instrumented flag global once the call runs past d, and the guest then
 // traps at its next check. The flag is set only under the watchdog's mutex
 // while the call is armed, so it can never hit an instance after its call
-// returned. Arming costs two uncontended locks and an atomic load: a
-// time.Timer reset and stopped per call cost ~140 ns, most of a trivial
-// call.
+// returned. Arming is two uncontended locks and an atomic load rather than
+// a time.Timer per call, which would cost most of a trivial call
+// (docs/RATIONALE.md, "Time limits by instrumenting the module").
 type interruptLimiter struct{ d time.Duration }
 
 func (l interruptLimiter) call(ctx context.Context, in *instance, fn api.Function, stack []uint64) (bool, error) {

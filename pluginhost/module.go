@@ -118,7 +118,6 @@ type instance struct {
 	inPtr, inCap                                        uint32
 	stack                                               [2]uint64
 	buf                                                 []byte // encode scratch
-	decode                                              abi.Action
 }
 
 // loadOptions say how to load a module.
@@ -547,7 +546,7 @@ func validateManifest(man *abi.Manifest) error {
 	if !validName(man.Name) {
 		return fmt.Errorf("name %q is not a service name (A-Z, 0-9 and _, starting with a letter, at most 64)", truncate(man.Name, 80))
 	}
-	if err := checkNamePrefix(man.Name, builtin.Names); err != nil {
+	if err := checkNamePrefix(man.Name, builtin.Names()); err != nil {
 		return err
 	}
 	if man.Version == "" || len(man.Version) > 64 {

@@ -8,15 +8,11 @@ import (
 
 // sendContext is the context of one send: its parent's values and
 // cancellation, the callLog of the send, and the deadline of SMS.TIMEOUT (or
-// the parent's, if earlier). context.WithDeadline would start a timer for
-// every send, and a timer costs two trips through the runtime's timer heap
-// (~2% of the server's CPU per otp/send under load), while a send normally
-// needs only the deadline's value: fasthttp's client takes the deadline
-// itself, the instance pool and the guest's time limit do not wait on the
-// context, and Err can compare the clock. So the timer-backed context is
-// made only when something asks for Done (net/http's client, a wait for a
-// free instance, the context time limit), and Err, Deadline and the cause
-// agree with it either way.
+// the parent's, if earlier). Its deadline is a value; the timer-backed
+// context.WithDeadline is made only when something asks for Done (net/http's
+// client, a wait for a free instance, the context time limit), because most
+// sends need only the value (docs/RATIONALE.md, "No timer per SMS send").
+// Err, Deadline and the cause agree with the timer-backed context either way.
 type sendContext struct {
 	parent   context.Context
 	deadline time.Time

@@ -312,7 +312,7 @@ func (w *watcher) unselected(h *Host, p, named string) bool {
 	switch {
 	case p == named:
 		return false
-	case named == "" && !slices.Contains(builtin.Names, h.cfg.Service):
+	case named == "" && !slices.Contains(builtin.Names(), h.cfg.Service):
 		return false
 	}
 	st, err := os.Stat(p)

@@ -70,8 +70,9 @@ func done() {
 
 // Register makes p the plugin this module serves. Call it from an init
 // function of the main package: a -buildmode=c-shared module (a WASI reactor)
-// runs package initialisers in _initialize but never runs main.main.
-func Register(p Plugin) { registered = p }
+// runs package initialisers in _initialize but never runs main.main. It panics
+// when p is nil or a plugin is already registered: a module serves one plugin.
+func Register(p Plugin) { register(&registered, p) }
 
 func plugin() Plugin {
 	if registered == nil {

@@ -12,8 +12,9 @@ import (
 // presence remembers, approximately, which keys of one kind may be stored in
 // Badger, so that a read sure to miss can be skipped: a new number's first
 // rate-limit window (the counters hold the windows in use; presence holds
-// those they dropped) and its first code (CreateOTP). Such a read missed in
-// every memtable and level, ~5% of the server's CPU per otp/send.
+// those they dropped) and its first code (CreateOTP). Such a read misses in
+// every memtable and level (docs/RATIONALE.md, "New rate-limit windows are
+// not read from Badger").
 //
 // It is a Bloom filter in two generations, rotated every presencePeriod, so
 // a key stays in it for at least presencePeriod after it was added. Every

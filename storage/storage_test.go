@@ -117,10 +117,6 @@ func TestCloseWaitsForInFlight(t *testing.T) {
 	wg.Wait()
 }
 
-func errorsIsClosed(err error) bool {
-	return err != nil && strings.Contains(err.Error(), ErrClosed.Error())
-}
-
 func TestCanceledContext(t *testing.T) {
 	db := openTest(t, Options{})
 	c, cancel := context.WithCancel(ctx)

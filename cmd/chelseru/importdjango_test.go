@@ -110,7 +110,7 @@ func TestImportDjango(t *testing.T) {
 	// An access token simplejwt issued works, and shows the imported session.
 	st, body := s.do("GET", "/api/sessions/", legacyAccess, "", "")
 	if st != 200 || !strings.Contains(body, `"device":"iPhone"`) || !strings.Contains(body, "5.160.1.2") {
-		t.Errorf("sessions with a simplejwt token: %d %s", st, body)
+		t.Errorf("sessions with a simplejwt token: %d %s\n%s", st, body, s.logs.String())
 	}
 	// Not for a user who was not imported, even with a good signature.
 	if st, body := s.do("GET", "/api/sessions/", strangerAccess, "", ""); st != 401 {
@@ -172,7 +172,7 @@ func TestImportDjango(t *testing.T) {
 
 	// A disabled imported user's simplejwt tokens stop working too (they
 	// have no session to delete).
-	if _, err := db.SetUserDisabled(ctx, 42, true); err != nil {
+	if _, err := db.SetUserDisabled(ctx, 7, true); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {

@@ -47,7 +47,7 @@ func cmdPluginList(args []string, stdout io.Writer) error {
 	}
 	var list []pluginFile
 	bfs := pluginhost.Builtins()
-	for _, name := range builtin.Names {
+	for _, name := range builtin.Names() {
 		file := strings.ToLower(name) + ".wasm"
 		f, err := bfs.Open(file)
 		if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -111,7 +110,7 @@ func cmdPluginTest(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s (%s): %d cases, %d passed, %d rewritten, %d failed\n", path, man.Name, len(cases), len(cases)-failed-updated, updated, failed)
 	if failed > 0 {
-		return errors.New(fmt.Sprintf("plugin test: %d of %d cases failed", failed, len(cases)))
+		return fmt.Errorf("plugin test: %d of %d cases failed", failed, len(cases))
 	}
 	return nil
 }

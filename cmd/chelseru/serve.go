@@ -205,11 +205,12 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app,
 		MaxSMSPerHour:              cfg.SMS.MaxPerHour,
 		MaxSMSPerDay:               cfg.SMS.MaxPerDay,
 	}, auth.Deps{
-		Store:  revocations,
-		Sender: domain.NamingSender(a.plugins, cfg.SMS.TemplateParamNames()),
-		Tokens: issuer,
-		OTPKey: []byte(otpKey),
-		Logger: log.With("component", "auth"),
+		Store:    revocations,
+		Imported: a.db,
+		Sender:   domain.NamingSender(a.plugins, cfg.SMS.TemplateParamNames()),
+		Tokens:   issuer,
+		OTPKey:   []byte(otpKey),
+		Logger:   log.With("component", "auth"),
 	})
 	if err != nil {
 		return nil, err

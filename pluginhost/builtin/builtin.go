@@ -16,8 +16,11 @@ import (
 //go:embed wasm
 var files embed.FS
 
-// Names are the built-in services, in the order they are listed to users.
-var Names = []string{"CONSOLE", "KAVENEGAR_COM", "MELI_PAYAMAK_COM", "PARSIAN_WEBCO_IR", "SMS_IR", "GHASEDAK_ME", "WEBHOOK"}
+// Names returns the built-in services, in the order they are listed to users,
+// in a new slice the caller may change.
+func Names() []string { return append([]string(nil), names...) }
+
+var names = []string{"CONSOLE", "KAVENEGAR_COM", "MELI_PAYAMAK_COM", "PARSIAN_WEBCO_IR", "SMS_IR", "GHASEDAK_ME", "WEBHOOK"}
 
 // FS returns the embedded modules as <lower-case service>.wasm at its root.
 func FS() fs.FS {

@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"testing"
 	"testing/fstest"
 
 	"github.com/chelseru/chelseru"
@@ -44,7 +45,10 @@ type Exchange = sdkplugintest.Exchange
 func LoadCases(dir string) ([]*Case, error) { return sdkplugintest.LoadCases(dir) }
 
 // CheckResult is the sdk's plugintest.CheckResult, for fuzz tests.
-var CheckResult = sdkplugintest.CheckResult
+func CheckResult(t testing.TB, a abi.Action, secret string) {
+	t.Helper()
+	sdkplugintest.CheckResult(t, a, secret)
+}
 
 // Received is one request the provider's stand-in server received.
 type Received struct {

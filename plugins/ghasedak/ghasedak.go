@@ -70,13 +70,24 @@ const (
 )
 
 // answerPaths are the parts of Ghasedak's answer the plugin reads.
+// Each path is keyed by its index constant, the index of its result; the
+// message id candidates come last, in order of preference.
 var answerPaths = [...][]string{
-	{"isSuccess"},
-	{"statusCode"},
-	{"message"},
-	{"data", "messageId"},
-	{"data", "items", "0", "messageId"},
+	ansSuccess:    {"isSuccess"},
+	ansStatusCode: {"statusCode"},
+	ansMessage:    {"message"},
+	ansMessageID:  {"data", "messageId"},
+	ansItemID:     {"data", "items", "0", "messageId"},
 }
+
+// Indexes of answerPaths and of the extraction results.
+const (
+	ansSuccess = iota
+	ansStatusCode
+	ansMessage
+	ansMessageID // first of the id candidates, which run to the end
+	ansItemID
+)
 
 // Plugin is the Ghasedak provider. Create it with New. A Plugin is not safe
 // for concurrent use (the host gives each instance one call at a time).
@@ -144,7 +155,7 @@ func (p *Plugin) Configure(settings map[string]string) error {
 		return err
 	}
 	p.apiKey, p.line, p.names, p.templates = key, line, provider.ParamNames(names), templates
-	p.headers = append(append([]abi.Header(nil), provider.JSONHeaders...), abi.Header{Name: "ApiKey", Value: key})
+	p.headers = append(provider.JSONHeaders(), abi.Header{Name: "ApiKey", Value: key})
 	p.otpURL = base + "/rest/api/v1/WebService/SendOtpSMS"
 	p.singleURL = base + "/rest/api/v1/WebService/SendSingleSMS"
 	p.configured = true
@@ -254,8 +265,8 @@ func (p *Plugin) Response(r abi.Response) abi.Action {
 func (p *Plugin) parse(httpStatus int, body string) abi.Result {
 	var f [len(answerPaths)]jsonlite.Value
 	_, perr := jsonlite.ExtractString(body, answerPaths[:], f[:])
-	success, hasSuccess := f[0].Bool()
-	code, hasCode := f[1].Int()
+	success, hasSuccess := f[ansSuccess].Bool()
+	code, hasCode := f[ansStatusCode].Int()
 	if perr != nil || (!hasSuccess && !hasCode) {
 		class, c := abi.ClassTemporary, "bad_response"
 		if httpStatus < 200 || httpStatus > 299 {
@@ -269,7 +280,7 @@ func (p *Plugin) parse(httpStatus int, body string) abi.Result {
 			return abi.Result{Class: classify(httpStatus), Code: "http_" + strconv.Itoa(httpStatus),
 				Text: "Ghasedak answered HTTP " + strconv.Itoa(httpStatus) + " with isSuccess true"}
 		}
-		for _, id := range f[3:] {
+		for _, id := range f[ansMessageID:] {
 			if k := id.Kind(); k == jsonlite.Number || k == jsonlite.String {
 				return abi.Result{OK: true, MessageID: p.scrub(jsonlite.StringIn(body, id))}
 			}
@@ -283,7 +294,7 @@ func (p *Plugin) parse(httpStatus int, body string) abi.Result {
 		}
 	}
 	text := "Ghasedak refused the message"
-	if msg := f[2]; msg.Kind() == jsonlite.String && msg.String() != "" {
+	if msg := f[ansMessage]; msg.Kind() == jsonlite.String && msg.String() != "" {
 		text = msg.String()
 	}
 	c := int(code)

@@ -17,13 +17,13 @@ package kavenegar
 
 import (
 	"errors"
-	"github.com/chelseru/chelseru/sdk/provider"
 	"strconv"
 	"strings"
 
 	"github.com/chelseru/chelseru/sdk"
 	"github.com/chelseru/chelseru/sdk/abi"
 	"github.com/chelseru/chelseru/sdk/jsonlite"
+	"github.com/chelseru/chelseru/sdk/provider"
 )
 
 // Name is the SMS_SERVICE value of this plugin.
@@ -62,13 +62,23 @@ var tokenFields = [maxVars]string{"token", "token2", "token3", "token10", "token
 
 // answerPaths are the parts of Kavenegar's answer the plugin reads, found in
 // one pass over it (jsonlite.Extract).
+// Each path is keyed by its index constant, the index of its result.
 var answerPaths = [...][]string{
-	{"return", "status"},
-	{"return", "message"},
-	{"entries", "0", "messageid"},
-	{"entries", "0", "status"},
-	{"entries", "0", "statustext"},
+	ansStatus:      {"return", "status"},
+	ansMessage:     {"return", "message"},
+	ansMessageID:   {"entries", "0", "messageid"},
+	ansEntryStatus: {"entries", "0", "status"},
+	ansEntryText:   {"entries", "0", "statustext"},
 }
+
+// Indexes of answerPaths and of the extraction results.
+const (
+	ansStatus = iota
+	ansMessage
+	ansMessageID
+	ansEntryStatus
+	ansEntryText
+)
 
 // Plugin is the Kavenegar provider. Create it with New. A Plugin is not
 // safe for concurrent use (the host gives each instance one call at a time).
@@ -174,7 +184,7 @@ func (p *Plugin) Response(r abi.Response) abi.Action {
 func (p *Plugin) parse(httpStatus int, body string) abi.Result {
 	var f [len(answerPaths)]jsonlite.Value
 	_, perr := jsonlite.ExtractString(body, answerPaths[:], f[:])
-	status, hasStatus := f[0].Int()
+	status, hasStatus := f[ansStatus].Int()
 	if perr != nil {
 		hasStatus = false
 	}
@@ -197,11 +207,11 @@ func (p *Plugin) parse(httpStatus int, body string) abi.Result {
 			return abi.Result{Class: class, Code: "http_" + strconv.Itoa(httpStatus),
 				Text: "Kavenegar answered HTTP " + strconv.Itoa(httpStatus) + " with return.status 200"}
 		}
-		id := f[2]
-		if es := f[3]; es.Kind() == jsonlite.Number {
+		id := f[ansMessageID]
+		if es := f[ansEntryStatus]; es.Kind() == jsonlite.Number {
 			if n, _ := es.Int(); failedEntry(n) {
 				text := "Kavenegar reports the message as not sent"
-				if st := f[4]; st.Kind() == jsonlite.String && st.String() != "" {
+				if st := f[ansEntryText]; st.Kind() == jsonlite.String && st.String() != "" {
 					text = st.String()
 				}
 				return abi.Result{Class: abi.ClassPermanent, Code: "entry_status_" + strconv.FormatInt(n, 10), Text: p.scrub(text)}
@@ -217,7 +227,7 @@ func (p *Plugin) parse(httpStatus int, body string) abi.Result {
 		code = -1
 	}
 	class, text := classify(code)
-	if msg := f[1]; msg.Kind() == jsonlite.String {
+	if msg := f[ansMessage]; msg.Kind() == jsonlite.String {
 		if s := msg.String(); s != "" {
 			text = s
 		}

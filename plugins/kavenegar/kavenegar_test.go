@@ -1,13 +1,13 @@
 package kavenegar_test
 
 import (
-	"github.com/chelseru/chelseru/sdk/plugintest"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/chelseru/chelseru/plugins/kavenegar"
 	"github.com/chelseru/chelseru/sdk/abi"
+	"github.com/chelseru/chelseru/sdk/plugintest"
 )
 
 func TestManifest(t *testing.T) {

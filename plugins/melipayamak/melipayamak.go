@@ -18,13 +18,13 @@ package melipayamak
 
 import (
 	"errors"
-	"github.com/chelseru/chelseru/sdk/provider"
 	"strconv"
 	"strings"
 
 	"github.com/chelseru/chelseru/sdk"
 	"github.com/chelseru/chelseru/sdk/abi"
 	"github.com/chelseru/chelseru/sdk/jsonlite"
+	"github.com/chelseru/chelseru/sdk/provider"
 )
 
 // Name is the SMS_SERVICE value of this plugin.
@@ -57,7 +57,15 @@ const maxText = 256
 
 // answerPaths are the members of Meli Payamak's answer the plugin reads,
 // found in one pass over it (jsonlite.Extract).
-var answerPaths = [...][]string{{"Value"}, {"RetStatus"}, {"StrRetStatus"}}
+// Each path is keyed by its index constant, the index of its result.
+var answerPaths = [...][]string{ansValue: {"Value"}, ansRetStatus: {"RetStatus"}, ansStrRetStatus: {"StrRetStatus"}}
+
+// Indexes of answerPaths and of the extraction results.
+const (
+	ansValue = iota
+	ansRetStatus
+	ansStrRetStatus
+)
 
 // States returned beside a request.
 const (
@@ -176,7 +184,7 @@ func (p *Plugin) parse(httpStatus int, body string) abi.Result {
 	if _, err := jsonlite.ExtractString(body, answerPaths[:], f[:]); err != nil {
 		f = [len(answerPaths)]jsonlite.Value{}
 	}
-	value, ret, str := f[0], f[1], f[2]
+	value, ret, str := f[ansValue], f[ansRetStatus], f[ansStrRetStatus]
 	retStatus, ok := ret.Int()
 	if !ok {
 		class := abi.ClassTemporary

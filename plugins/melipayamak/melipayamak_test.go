@@ -1,13 +1,13 @@
 package melipayamak_test
 
 import (
-	"github.com/chelseru/chelseru/sdk/plugintest"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/chelseru/chelseru/plugins/melipayamak"
 	"github.com/chelseru/chelseru/sdk/abi"
+	"github.com/chelseru/chelseru/sdk/plugintest"
 )
 
 var settings = map[string]string{

@@ -15,13 +15,13 @@ package parsianwebco
 
 import (
 	"errors"
-	"github.com/chelseru/chelseru/sdk/provider"
 	"strconv"
 	"strings"
 
 	"github.com/chelseru/chelseru/sdk"
 	"github.com/chelseru/chelseru/sdk/abi"
 	"github.com/chelseru/chelseru/sdk/jsonlite"
+	"github.com/chelseru/chelseru/sdk/provider"
 )
 
 // Name is the SMS_SERVICE value of this plugin.
@@ -62,7 +62,14 @@ var statuses = map[int64]statusInfo{
 
 // answerPaths are the members of Parsian Webco's answer the plugin reads,
 // found in one pass over it (jsonlite.Extract).
-var answerPaths = [...][]string{{"status"}, {"message"}}
+// Each path is keyed by its index constant, the index of its result.
+var answerPaths = [...][]string{ansStatus: {"status"}, ansMessage: {"message"}}
+
+// Indexes of answerPaths and of the extraction results.
+const (
+	ansStatus = iota
+	ansMessage
+)
 
 // Plugin is the Parsian Webco provider. Create it with New. A Plugin is not
 // safe for concurrent use (the host gives each instance one call at a time).
@@ -151,7 +158,7 @@ func (p *Plugin) parse(httpStatus int, body string) abi.Result {
 	if _, err := jsonlite.ExtractString(body, answerPaths[:], f[:]); err != nil {
 		f = [len(answerPaths)]jsonlite.Value{}
 	}
-	st, msg := f[0], f[1]
+	st, msg := f[ansStatus], f[ansMessage]
 	status, ok := st.Int()
 	if !ok && st.Kind() == jsonlite.String { // "200" as a string
 		status, ok = parseInt(st.String())

@@ -1,13 +1,13 @@
 package parsianwebco_test
 
 import (
-	"github.com/chelseru/chelseru/sdk/plugintest"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/chelseru/chelseru/plugins/parsianwebco"
 	"github.com/chelseru/chelseru/sdk/abi"
+	"github.com/chelseru/chelseru/sdk/plugintest"
 )
 
 var settings = map[string]string{

@@ -67,13 +67,24 @@ const (
 )
 
 // answerPaths are the parts of SMS.ir's answer the plugin reads.
+// Each path is keyed by its index constant, the index of its result; the
+// message id candidates come last, in order of preference.
 var answerPaths = [...][]string{
-	{"status"},
-	{"message"},
-	{"data", "messageId"},
-	{"data", "messageIds", "0"},
-	{"data", "packId"},
+	ansStatus:     {"status"},
+	ansMessage:    {"message"},
+	ansMessageID:  {"data", "messageId"},
+	ansMessageIDs: {"data", "messageIds", "0"},
+	ansPackID:     {"data", "packId"},
 }
+
+// Indexes of answerPaths and of the extraction results.
+const (
+	ansStatus = iota
+	ansMessage
+	ansMessageID // first of the id candidates, which run to the end
+	ansMessageIDs
+	ansPackID
+)
 
 // Plugin is the SMS.ir provider. Create it with New. A Plugin is not safe
 // for concurrent use (the host gives each instance one call at a time).
@@ -137,7 +148,7 @@ func (p *Plugin) Configure(settings map[string]string) error {
 		return err
 	}
 	p.apiKey, p.line, p.names = key, line, provider.ParamNames(names)
-	p.headers = append(append([]abi.Header(nil), provider.JSONHeaders...), abi.Header{Name: "X-API-KEY", Value: key})
+	p.headers = append(provider.JSONHeaders(), abi.Header{Name: "X-API-KEY", Value: key})
 	p.verifyURL = base + "/v1/send/verify"
 	p.bulkURL = base + "/v1/send/bulk"
 	p.configured = true
@@ -226,7 +237,7 @@ func (p *Plugin) Response(r abi.Response) abi.Action {
 func (p *Plugin) parse(httpStatus int, body string) abi.Result {
 	var f [len(answerPaths)]jsonlite.Value
 	_, perr := jsonlite.ExtractString(body, answerPaths[:], f[:])
-	status, hasStatus := f[0].Int()
+	status, hasStatus := f[ansStatus].Int()
 	if perr != nil || !hasStatus {
 		code := "bad_response"
 		if httpStatus < 200 || httpStatus > 299 {
@@ -240,7 +251,7 @@ func (p *Plugin) parse(httpStatus int, body string) abi.Result {
 			return abi.Result{Class: classifyHTTP(httpStatus), Code: "http_" + strconv.Itoa(httpStatus),
 				Text: "SMS.ir answered HTTP " + strconv.Itoa(httpStatus) + " with status 1"}
 		}
-		for _, id := range f[2:] {
+		for _, id := range f[ansMessageID:] {
 			if k := id.Kind(); k == jsonlite.Number || k == jsonlite.String {
 				return abi.Result{OK: true, MessageID: p.scrub(jsonlite.StringIn(body, id))}
 			}
@@ -252,7 +263,7 @@ func (p *Plugin) parse(httpStatus int, body string) abi.Result {
 		code = -1
 	}
 	class, text := classify(code)
-	if msg := f[1]; msg.Kind() == jsonlite.String {
+	if msg := f[ansMessage]; msg.Kind() == jsonlite.String {
 		if s := msg.String(); s != "" {
 			text = s
 		}

@@ -72,14 +72,27 @@ const (
 )
 
 // answerPaths are the members of a JSON answer the plugin reads.
+// Each path is keyed by its index constant, the index of its result. The id
+// candidates (ansMessageID, ansID) and the text candidates (ansText to
+// the end) are each in order of preference.
 var answerPaths = [...][]string{
-	{"message_id"},
-	{"id"},
-	{"code"},
-	{"text"},
-	{"message"},
-	{"error"},
+	ansMessageID: {"message_id"},
+	ansID:        {"id"},
+	ansCode:      {"code"},
+	ansText:      {"text"},
+	ansMessage:   {"message"},
+	ansError:     {"error"},
 }
+
+// Indexes of answerPaths and of the extraction results.
+const (
+	ansMessageID = iota
+	ansID
+	ansCode
+	ansText
+	ansMessage
+	ansError
+)
 
 // Plugin is the WEBHOOK provider. Create it with New. A Plugin is not safe
 // for concurrent use (the host gives each instance one call at a time).
@@ -234,7 +247,7 @@ func (p *Plugin) parse(status int, body string) abi.Result {
 		f = [len(answerPaths)]jsonlite.Value{}
 	}
 	if status >= 200 && status <= 299 {
-		for _, id := range f[:2] {
+		for _, id := range f[ansMessageID:ansCode] {
 			if k := id.Kind(); k == jsonlite.String || k == jsonlite.Number {
 				return abi.Result{OK: true, MessageID: p.scrub(jsonlite.StringIn(body, id), maxCode)}
 			}
@@ -242,13 +255,13 @@ func (p *Plugin) parse(status int, body string) abi.Result {
 		return abi.Result{OK: true}
 	}
 	code := "http_" + strconv.Itoa(status)
-	if c := f[2]; c.Kind() == jsonlite.String || c.Kind() == jsonlite.Number {
+	if c := f[ansCode]; c.Kind() == jsonlite.String || c.Kind() == jsonlite.Number {
 		if s := jsonlite.StringIn(body, c); s != "" {
 			code = p.scrub(s, maxCode)
 		}
 	}
 	text := "the webhook answered HTTP " + strconv.Itoa(status)
-	for _, t := range f[3:] {
+	for _, t := range f[ansText:] {
 		if t.Kind() == jsonlite.String && t.String() != "" {
 			text = p.scrub(t.String(), maxText)
 			break

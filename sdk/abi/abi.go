@@ -1,8 +1,8 @@
 // Package abi is the contract between the chelseru host and its SMS provider
 // plugins: the ABI version, the names of the exports, and the messages that
-// cross the boundary. It depends on nothing but the standard library and
-// builds for both the host and a GOOS=wasip1 guest, so both sides share one
-// definition. docs/plugin-abi.md is the normative text.
+// cross the boundary. It depends only on the standard library and its sibling
+// package sdk/jsonlite, and builds for both the host and a GOOS=wasip1 guest,
+// so both sides share one definition. docs/plugin-abi.md is the normative text.
 package abi
 
 // Version is the ABI version this package speaks. A module whose

@@ -7,16 +7,15 @@ import (
 )
 
 // ActionEncoder encodes Actions exactly as AppendAction does, remembering
-// the encoding of the last request's method, URL and headers. A plugin asks
-// for the same endpoint with the same headers on nearly every send, and in
-// a wasm guest encoding them again (~0.7 µs) was a tenth of a send. The
-// remembered encoding is reused only when the method, the URL and every
-// header name and value have the same contents as the remembered copies.
-// Strings are compared by content, never by address: the SDK decodes every
-// message into one reused buffer, so a string that is a view of the message
-// (Value: m.To) has the same address and length from send to send while
-// its bytes change. The zero value is ready to use; an ActionEncoder is not
-// safe for concurrent use.
+// the encoding of the last request's method, URL and headers, because a
+// plugin asks for the same endpoint with the same headers on nearly every
+// send (docs/RATIONALE.md). The remembered encoding is reused only when the
+// method, the URL and every header name and value have the same contents as
+// the remembered copies. Strings are compared by content, never by address:
+// the SDK decodes every message into one reused buffer, so a string that is
+// a view of the message (Value: m.To) has the same address and length from
+// send to send while its bytes change. The zero value is ready to use; an
+// ActionEncoder is not safe for concurrent use.
 type ActionEncoder struct {
 	method, url string
 	headers     []Header // copies of the last headers (owned by the encoder)

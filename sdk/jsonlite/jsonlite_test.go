@@ -502,7 +502,8 @@ func TestIter(t *testing.T) {
 		}
 	}
 	var zero jsonlite.Iter
-	if zero.Next() || zero.Next() {
+	first, second := zero.Next(), zero.Next() // a second call must not yield either
+	if first || second {
 		t.Error("zero Iter yielded")
 	}
 	it := b.Iter()

@@ -38,10 +38,13 @@ func Params(dst []abi.Param, m *abi.Message, names []string) (params []abi.Param
 	return dst, -1
 }
 
-// JSONHeaders are the headers of a JSON POST that expects JSON back. The
-// slice is shared and must not be modified; a plugin that adds its own
-// (an API key) builds its slice once, at configure time.
-var JSONHeaders = []abi.Header{
+// JSONHeaders returns the headers of a JSON POST that expects JSON back, in a
+// new slice the caller may extend: a plugin that adds its own (an API key)
+// builds its slice once, at configure time.
+func JSONHeaders() []abi.Header { return append([]abi.Header(nil), jsonHeaders...) }
+
+// jsonHeaders is the list JSONHeaders copies; never modified.
+var jsonHeaders = []abi.Header{
 	{Name: "Content-Type", Value: "application/json"},
 	{Name: "Accept", Value: "application/json"},
 }

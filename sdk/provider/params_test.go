@@ -25,7 +25,7 @@ func TestParams(t *testing.T) {
 		t.Errorf("second variable unnamed: missing = %d, want 1", miss)
 	}
 	var s Scratch
-	q := s.POST("https://x.example/a", JSONHeaders, []byte(`{}`))
+	q := s.POST("https://x.example/a", JSONHeaders(), []byte(`{}`))
 	if q.Method != "POST" || q.Body != "{}" || len(q.Headers) != 2 {
 		t.Errorf("POST = %+v", q)
 	}

@@ -12,10 +12,13 @@ import (
 	"github.com/chelseru/chelseru/sdk/abi"
 )
 
-// FormHeaders are the headers of a form POST that expects JSON back. The
-// slice is shared and must not be modified (an Action is encoded before the
-// plugin's next call, so sharing it is safe).
-var FormHeaders = []abi.Header{
+// FormHeaders returns the headers of a form POST that expects JSON back, in a
+// new slice the caller may change.
+func FormHeaders() []abi.Header { return append([]abi.Header(nil), formHeaders...) }
+
+// formHeaders is shared by every Scratch.POSTForm request (an Action is
+// encoded before the plugin's next call, so sharing it is safe); never modified.
+var formHeaders = []abi.Header{
 	{Name: "Content-Type", Value: "application/x-www-form-urlencoded"},
 	{Name: "Accept", Value: "application/json"},
 }

@@ -100,7 +100,7 @@ func TestScratch(t *testing.T) {
 	var s provider.Scratch
 	body := []byte("a=1&b=2")
 	q := s.POSTForm("https://api.example/send", body)
-	if q.Method != "POST" || q.URL != "https://api.example/send" || q.Body != "a=1&b=2" || len(q.Headers) != len(provider.FormHeaders) {
+	if q.Method != "POST" || q.URL != "https://api.example/send" || q.Body != "a=1&b=2" || len(q.Headers) != len(provider.FormHeaders()) {
 		t.Fatalf("request %+v", q)
 	}
 	if q2 := s.POSTForm("https://api.example/other", nil); q2 != q || q2.Body != "" || q2.URL != "https://api.example/other" {

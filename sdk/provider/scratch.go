@@ -22,7 +22,7 @@ type Scratch struct {
 // expecting JSON back) to url. The body is not copied: do not change body
 // until the next call.
 func (s *Scratch) POSTForm(url string, body []byte) *abi.Request {
-	s.req = abi.Request{Method: "POST", URL: url, Headers: FormHeaders}
+	s.req = abi.Request{Method: "POST", URL: url, Headers: formHeaders}
 	if len(body) > 0 {
 		s.req.Body = unsafe.String(&body[0], len(body))
 	}
