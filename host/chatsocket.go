@@ -122,13 +122,12 @@ var upgrader = websocket.Upgrader{
 // socketRequest is what a socket needs from its upgrade request, copied
 // before the request context is recycled.
 type socketRequest struct {
-	req      *http.Request
-	code     int // a close code to refuse with after the upgrade, or 0
-	reason   string
-	p        auth.Principal
-	room     *chat.RoomInfo
-	since    int64 // -1: no replay
-	maxBytes int64
+	req    *http.Request
+	code   int // a close code to refuse with after the upgrade, or 0
+	reason string
+	p      auth.Principal
+	room   *chat.RoomInfo
+	since  int64 // -1: no replay
 }
 
 // handleChatSocket serves /ws/chat/{room}/. Handshake problems are HTTP
