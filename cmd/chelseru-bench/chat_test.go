@@ -123,13 +123,21 @@ func TestChatSocketMarksEachMessageOnce(t *testing.T) {
 
 func TestParallelStopsAtTheFirstError(t *testing.T) {
 	var ran atomic.Int64
+	// Items after the failing one wait until well after it has failed, so
+	// that the others cannot race through every item before its error is
+	// recorded (they would, being trivial).
+	failedLong := make(chan struct{})
 	err := parallel(context.Background(), 1000, 4, func(w, i int) error {
 		ran.Add(1)
 		if w < 0 || w >= 4 {
 			return fmt.Errorf("worker %d out of range", w)
 		}
-		if i == 10 {
+		switch {
+		case i == 10:
+			time.AfterFunc(500*time.Millisecond, func() { close(failedLong) })
 			return fmt.Errorf("item %d failed", i)
+		case i > 10:
+			<-failedLong
 		}
 		return nil
 	})
