@@ -63,6 +63,10 @@ const (
 	maxTemplates = 256
 )
 
+// namedTemplate is how a template send is checked before it is built.
+var namedTemplate = provider.NamedTemplate{TemplateField: "templateName", ParamsField: "inputs", Setting: SettingParamNames, Max: maxVars,
+	NoParams: "a Ghasedak template send needs at least one parameter"}
+
 // States returned beside a request.
 const (
 	stateOTP    = "otp"
@@ -191,19 +195,10 @@ func (p *Plugin) Send(m abi.Message) abi.Action {
 	b := p.buf[:0]
 	var url, state string
 	if m.TemplateID != 0 || len(m.Vars) > 0 || len(m.Params) > 0 {
-		if m.TemplateID == 0 {
-			return provider.Fail(abi.ClassBadRequest, "templateName", "template variables given without a template")
-		}
-		params, missing := provider.Params(p.params, &m, p.names)
+		params, refusal, ok := namedTemplate.Check(p.params, &m, p.names)
 		p.params = params
-		switch {
-		case missing >= 0:
-			return provider.Fail(abi.ClassBadRequest, "inputs",
-				"template variable "+strconv.Itoa(missing+1)+" has no name: name it in SMS.TEMPLATE_PARAMS or "+SettingParamNames)
-		case len(params) == 0:
-			return provider.Fail(abi.ClassBadRequest, "inputs", "a Ghasedak template send needs at least one parameter")
-		case len(params) > maxVars:
-			return provider.Fail(abi.ClassBadRequest, "inputs", "too many template parameters")
+		if !ok {
+			return refusal
 		}
 		b = append(b, `{"receptors":[{"mobile":`...)
 		b = jsonlite.AppendString(b, m.To)

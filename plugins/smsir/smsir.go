@@ -53,6 +53,10 @@ const (
 // carries no names: the OTP template's code.
 const DefaultParamNames = "CODE"
 
+// namedTemplate is how a template send is checked before it is built.
+var namedTemplate = provider.NamedTemplate{TemplateField: "templateId", ParamsField: "parameters", Setting: SettingParamNames, Max: maxVars,
+	NoParams: "an SMS.ir template send needs at least one parameter"}
+
 // maxVars bounds a template's parameters; maxText the provider text copied
 // into a Result.
 const (
@@ -176,19 +180,10 @@ func (p *Plugin) Send(m abi.Message) abi.Action {
 	b := p.buf[:0]
 	var url, state string
 	if m.TemplateID != 0 || len(m.Vars) > 0 || len(m.Params) > 0 {
-		if m.TemplateID == 0 {
-			return provider.Fail(abi.ClassBadRequest, "templateId", "template variables given without a template")
-		}
-		params, missing := provider.Params(p.params, &m, p.names)
+		params, refusal, ok := namedTemplate.Check(p.params, &m, p.names)
 		p.params = params
-		switch {
-		case missing >= 0:
-			return provider.Fail(abi.ClassBadRequest, "parameters",
-				"template variable "+strconv.Itoa(missing+1)+" has no name: name it in SMS.TEMPLATE_PARAMS or "+SettingParamNames)
-		case len(params) == 0:
-			return provider.Fail(abi.ClassBadRequest, "parameters", "an SMS.ir template send needs at least one parameter")
-		case len(params) > maxVars:
-			return provider.Fail(abi.ClassBadRequest, "parameters", "too many template parameters")
+		if !ok {
+			return refusal
 		}
 		b = append(b, `{"mobile":`...)
 		b = jsonlite.AppendString(b, m.To)

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/chelseru/chelseru/sdk/abi"
@@ -56,4 +57,39 @@ func (s *Scratch) POST(url string, headers []abi.Header, body []byte) *abi.Reque
 	q := s.POSTForm(url, body)
 	q.Headers = headers
 	return q
+}
+
+// NamedTemplate describes how a provider with named template parameters
+// refuses a template send it cannot make (Check).
+type NamedTemplate struct {
+	// TemplateField and ParamsField are the provider's request fields the
+	// refusals name as their code.
+	TemplateField, ParamsField string
+	// Setting is the plugin's fallback naming setting, named in the
+	// refusal of a variable without a name.
+	Setting string
+	// Max bounds the parameters of one send.
+	Max int
+	// NoParams is the refusal's text when the template has no parameter.
+	NoParams string
+}
+
+// Check returns m's named parameters (Params, appended to dst[:0]), or the
+// refusal to answer with (ok false): variables without a template, a
+// variable without a name, no parameter at all, or more than Max.
+func (t NamedTemplate) Check(dst []abi.Param, m *abi.Message, names []string) (params []abi.Param, refusal abi.Action, ok bool) {
+	if m.TemplateID == 0 {
+		return dst, Fail(abi.ClassBadRequest, t.TemplateField, "template variables given without a template"), false
+	}
+	params, missing := Params(dst, m, names)
+	switch {
+	case missing >= 0:
+		return params, Fail(abi.ClassBadRequest, t.ParamsField,
+			"template variable "+strconv.Itoa(missing+1)+" has no name: name it in SMS.TEMPLATE_PARAMS or "+t.Setting), false
+	case len(params) == 0:
+		return params, Fail(abi.ClassBadRequest, t.ParamsField, t.NoParams), false
+	case len(params) > t.Max:
+		return params, Fail(abi.ClassBadRequest, t.ParamsField, "too many template parameters"), false
+	}
+	return params, abi.Action{}, true
 }
