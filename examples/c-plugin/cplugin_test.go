@@ -43,25 +43,9 @@ func buildC(t *testing.T) string {
 // TestEchoC runs the recorded exchanges in testdata through the real host
 // with the module compiled from C.
 func TestEchoC(t *testing.T) {
-	wasm := buildC(t)
-	data, err := os.ReadFile(wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	man, err := pluginhost.Check(context.Background(), data)
-	if err != nil {
-		t.Fatalf("pluginhost.Check: %v", err)
-	}
+	man := plugintest.Cases(t, "testdata", buildC(t))
 	if man.Name != "ECHO_C" || !man.Text || !man.Templates || len(man.Settings) != 2 {
 		t.Fatalf("manifest %+v", man)
-	}
-	cases, err := plugintest.LoadCases("testdata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := plugintest.NewHost(t, wasm, &man)
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) { h.Check(t, c) })
 	}
 }
 

@@ -65,25 +65,9 @@ func buildRust(t *testing.T) string {
 // TestEchoRust runs the recorded exchanges in testdata through the real
 // host with the module compiled from Rust.
 func TestEchoRust(t *testing.T) {
-	wasm := buildRust(t)
-	data, err := os.ReadFile(wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	man, err := pluginhost.Check(context.Background(), data)
-	if err != nil {
-		t.Fatalf("pluginhost.Check: %v", err)
-	}
+	man := plugintest.Cases(t, "testdata", buildRust(t))
 	if man.Name != "ECHO_RUST" || !man.Text || !man.Templates || len(man.Settings) != 2 {
 		t.Fatalf("manifest %+v", man)
-	}
-	cases, err := plugintest.LoadCases("testdata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := plugintest.NewHost(t, wasm, &man)
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) { h.Check(t, c) })
 	}
 }
 

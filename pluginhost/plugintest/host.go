@@ -1,6 +1,7 @@
 package plugintest
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/chelseru/chelseru"
+	"github.com/chelseru/chelseru/pluginhost"
 	"github.com/chelseru/chelseru/sdk"
 	"github.com/chelseru/chelseru/sdk/abi"
 	sdkplugintest "github.com/chelseru/chelseru/sdk/plugintest"
@@ -74,6 +76,31 @@ func Golden(t *testing.T, dir string, newPlugin func() sdk.Plugin, wasmPath stri
 	man := newPlugin().Manifest()
 	host := NewHost(t, wasmPath, &man)
 	sdkplugintest.Golden(t, dir, newPlugin, func(t *testing.T, c *Case) { host.Check(t, c) })
+}
+
+// Cases runs every *.case file in dir as a subtest through the real host
+// with the module at wasmPath, a plugin in any language (no native half to
+// compare with), and returns the module's manifest for the caller's own
+// checks.
+func Cases(t *testing.T, dir, wasmPath string) abi.Manifest {
+	t.Helper()
+	data, err := os.ReadFile(wasmPath)
+	if err != nil {
+		t.Fatalf("plugintest: %v", err)
+	}
+	man, err := pluginhost.Check(context.Background(), data)
+	if err != nil {
+		t.Fatalf("plugintest: %s: %v", wasmPath, err)
+	}
+	cases, err := LoadCases(dir)
+	if err != nil {
+		t.Fatalf("plugintest: %v", err)
+	}
+	h := NewHost(t, wasmPath, &man)
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) { h.Check(t, c) })
+	}
+	return man
 }
 
 var (
