@@ -185,19 +185,7 @@ func writeChatReport(w io.Writer, r *chatReport, asJSON bool) error {
 	}
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "## Chat (chelseru-bench chat)\n\n")
-	fmt.Fprintf(bw, "- commit: `%s`, %s\n", r.Commit, r.Date.Format(time.RFC3339))
-	model := r.Machine.CPUModel
-	if model == "" {
-		model = "unknown CPU"
-	}
-	fmt.Fprintf(bw, "- machine: %d CPUs (%s), GOMAXPROCS %d, %s, %s", r.Machine.CPUs, model, r.Machine.GOMAXPROCS, r.Machine.OS, r.Machine.Go)
-	if r.Machine.LoadAvg >= 0 {
-		fmt.Fprintf(bw, "; load average at the start %.2f", r.Machine.LoadAvg)
-		if r.Machine.LoadAvg > float64(r.Machine.CPUs)/4 {
-			fmt.Fprint(bw, " (**the machine was busy: these figures understate what it can do**)")
-		}
-	}
-	fmt.Fprintln(bw)
+	writeRunHeader(bw, r.Commit, r.Date, r.Machine)
 	if r.Server != "" {
 		fmt.Fprintf(bw, "- server: `%s`\n", r.Server)
 	}

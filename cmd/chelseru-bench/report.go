@@ -156,8 +156,28 @@ func (r *report) finish() {
 
 // busy reports whether other work was running when the run began: a load
 // average above a quarter of the CPUs.
-func (r *report) busy() bool {
-	return r.Machine.LoadAvg > float64(r.Machine.CPUs)/4
+func (r *report) busy() bool { return r.Machine.busy() }
+
+// busy reports whether the load average at the start was over a quarter of
+// the CPUs: figures then understate what the machine can do.
+func (m machine) busy() bool { return m.LoadAvg > float64(m.CPUs)/4 }
+
+// writeRunHeader prints the lines every report begins with: the commit and
+// date, the machine, and its load at the start.
+func writeRunHeader(bw *bufio.Writer, commit string, date time.Time, m machine) {
+	fmt.Fprintf(bw, "- commit: `%s`, %s\n", commit, date.Format(time.RFC3339))
+	model := m.CPUModel
+	if model == "" {
+		model = "unknown CPU"
+	}
+	fmt.Fprintf(bw, "- machine: %d CPUs (%s), GOMAXPROCS %d, %s, %s\n", m.CPUs, model, m.GOMAXPROCS, m.OS, m.Go)
+	if m.LoadAvg >= 0 {
+		fmt.Fprintf(bw, "- load average at the start: %.2f", m.LoadAvg)
+		if m.busy() {
+			fmt.Fprint(bw, " (**the machine was busy: these figures understate what it can do**)")
+		}
+		fmt.Fprintln(bw)
+	}
 }
 
 // allTargetsMet reports whether every row with a target met it.
@@ -181,19 +201,7 @@ func writeReport(w io.Writer, r *report, asJSON bool) error {
 	}
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "## Load test (chelseru-bench)\n\n")
-	fmt.Fprintf(bw, "- commit: `%s`, %s\n", r.Commit, r.Date.Format(time.RFC3339))
-	model := r.Machine.CPUModel
-	if model == "" {
-		model = "unknown CPU"
-	}
-	fmt.Fprintf(bw, "- machine: %d CPUs (%s), GOMAXPROCS %d, %s, %s\n", r.Machine.CPUs, model, r.Machine.GOMAXPROCS, r.Machine.OS, r.Machine.Go)
-	if r.Machine.LoadAvg >= 0 {
-		fmt.Fprintf(bw, "- load average at the start: %.2f", r.Machine.LoadAvg)
-		if r.busy() {
-			fmt.Fprint(bw, " (**the machine was busy: these figures understate what it can do**)")
-		}
-		fmt.Fprintln(bw)
-	}
+	writeRunHeader(bw, r.Commit, r.Date, r.Machine)
 	if r.Server != "" {
 		fmt.Fprintf(bw, "- server: `%s`\n", r.Server)
 	}
