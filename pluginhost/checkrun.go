@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"net/url"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -135,7 +134,7 @@ func CheckRun(ctx context.Context, wasm []byte, o CheckOptions) (*CheckReport, e
 	if err := checkMethodAndHeaders(action.Request); err != nil {
 		return rep, fmt.Errorf("dry send: %w", err)
 	}
-	if _, err := checkURL(anyHost(action.Request.URL), action.Request.URL); err != nil {
+	if _, err := parseRequestURL(action.Request.URL); err != nil {
 		return rep, fmt.Errorf("dry send: %w", err)
 	}
 	if _, err := m.checkRequest(action.Request); err != nil {
@@ -152,14 +151,4 @@ func CheckRun(ctx context.Context, wasm []byte, o CheckOptions) (*CheckReport, e
 	}
 	rep.Request = &q
 	return rep, nil
-}
-
-// anyHost is an allowlist holding the host of raw, so that checkURL checks
-// only the URL's form.
-func anyHost(raw string) allowlist {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil
-	}
-	return allowlist{hostPort(u): {}}
 }

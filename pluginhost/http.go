@@ -156,16 +156,26 @@ func checkMethodAndHeaders(q *abi.Request) error {
 
 // checkURL parses raw and checks it against the allowlist.
 func checkURL(hosts allowlist, raw string) (*url.URL, error) {
+	u, err := parseRequestURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	hp := hostPort(u)
+	if _, ok := hosts[hp]; !ok {
+		return nil, &pluginError{msg: fmt.Sprintf("request to %s refused: not in the plugin's allowed hosts (docs/plugin-abi.md § 6)", truncate(hp, 100))}
+	}
+	return u, nil
+}
+
+// parseRequestURL parses a request URL a plugin asked for: absolute
+// http(s), with a host and no user info.
+func parseRequestURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, &pluginError{msg: "request URL is not an absolute http(s) URL"}
 	}
 	if u.User != nil {
 		return nil, &pluginError{msg: "request URL carries user info"}
-	}
-	hp := hostPort(u)
-	if _, ok := hosts[hp]; !ok {
-		return nil, &pluginError{msg: fmt.Sprintf("request to %s refused: not in the plugin's allowed hosts (docs/plugin-abi.md § 6)", truncate(hp, 100))}
 	}
 	return u, nil
 }
