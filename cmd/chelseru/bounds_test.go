@@ -41,6 +41,11 @@ func TestPluginCheckRunsModule(t *testing.T) {
 	if strings.Contains(out+errs, key) {
 		t.Fatalf("the secret setting was printed:\n%s", out)
 	}
+	// A module from a file may call no host until the operator's config
+	// names one: the dry send says so instead of failing the check.
+	if !strings.Contains(out, "serving would refuse it as things stand") || !strings.Contains(out, "api.kavenegar.com:443") {
+		t.Fatalf("plugin check kavenegar: the egress refusal is not reported:\n%s", out)
+	}
 	// Without the key, a placeholder stands in and is said.
 	code, out, _ = chelseru(t, dir, "plugin", "check", kave)
 	if code != 0 || !strings.Contains(out, "KAVENEGAR_COM_API_KEY") || !strings.Contains(out, "placeholder") {
