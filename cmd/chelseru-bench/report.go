@@ -154,10 +154,6 @@ func (r *report) finish() {
 	)
 }
 
-// busy reports whether other work was running when the run began: a load
-// average above a quarter of the CPUs.
-func (r *report) busy() bool { return r.Machine.busy() }
-
 // busy reports whether the load average at the start was over a quarter of
 // the CPUs: figures then understate what the machine can do.
 func (m machine) busy() bool { return m.LoadAvg > float64(m.CPUs)/4 }
