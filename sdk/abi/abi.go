@@ -62,6 +62,15 @@ type Manifest struct {
 	// (the sandbox has none). The host sends the member only to plugins
 	// that set this: decoding it costs every send of every other plugin.
 	Time bool `json:"time,omitempty"`
+	// TemplateParams are the default names of a template's variables, in
+	// the order of Message.Vars, for a provider whose templates take named
+	// parameters (SMS.ir's "Code"): the names the provider documents for
+	// its OTP template. When the operator's SMS.TEMPLATE_PARAMS names none
+	// for a message's template, the host fills Message.Params from these
+	// (docs/plugin-abi.md, "Named template parameters"). At most 16 distinct
+	// names of 1 to 64 letters, digits, '_', '-' or '.'. Hosts older than
+	// this member ignore it.
+	TemplateParams []string `json:"template_params,omitempty"`
 }
 
 // Setting describes one SETTINGS key a plugin reads. Keys begin with the

@@ -60,6 +60,10 @@ func AppendManifest(dst []byte, m *Manifest) []byte {
 		b = appendKey(b, "time", false)
 		b = appendBool(b, true)
 	}
+	if len(m.TemplateParams) > 0 {
+		b = appendKey(b, "template_params", false)
+		b = appendStrings(b, m.TemplateParams)
+	}
 	return append(b, '}')
 }
 
@@ -113,6 +117,8 @@ func DecodeManifest(data []byte, m *Manifest) error {
 				m.ResponseHeaders = r.strings(nil)
 			case "time":
 				m.Time = r.boolean(false)
+			case "template_params":
+				m.TemplateParams = r.strings(nil)
 			default:
 				r.skip()
 			}

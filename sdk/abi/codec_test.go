@@ -19,6 +19,7 @@ var (
 			{Key: "KAVENEGAR_COM_BASE_URL", Default: "https://api.kavenegar.com"},
 		},
 		Text: true, Templates: true, Hosts: []string{"api.kavenegar.com", "localhost:8080"}, Time: true,
+		TemplateParams: []string{"CODE", "Name.2"},
 	}
 	sampleConfigure = Configure{Settings: map[string]string{"B_KEY": "x\ny", "A_KEY": "سلام", "C": ""}}
 	sampleMessage   = Message{To: "09121234567", Text: "کد شما: 1234\u2028\t\x01", TemplateID: 100, Vars: []string{"1234", ""},
