@@ -19,6 +19,8 @@ func TestConfigure(t *testing.T) {
 		{map[string]string{SettingAPIKey: "secret-key", SettingTemplateNames: "x=Otp"}, SettingTemplateNames},
 		{map[string]string{SettingAPIKey: "secret-key", SettingTemplateNames: "100="}, SettingTemplateNames},
 		{map[string]string{SettingAPIKey: "secret-key", SettingBaseURL: "gateway.ghasedak.me"}, SettingBaseURL},
+		// The removed naming setting is refused with where the names go now.
+		{map[string]string{SettingAPIKey: "secret-key", SettingParamNames: "Code,Name"}, SettingParamNames + " is no longer read: name the template's parameters in SMS.TEMPLATE_PARAMS"},
 	} {
 		err := New().Configure(tt.settings)
 		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "secret-key") {

@@ -6,9 +6,9 @@
 // "inputs":[{"param","value"}],"udh":false}. Ghasedak names its templates
 // and their parameters: the template's name is the TemplateID in decimal
 // unless GHASEDAK_ME_TEMPLATE_NAMES maps the id to a name, and each
-// variable's name comes from the message's params (config
-// SMS.TEMPLATE_PARAMS) or else from GHASEDAK_ME_PARAM_NAMES (default
-// "Code"). Text goes to POST {base}/rest/api/v1/WebService/SendSingleSMS as
+// variable's name comes from the message's params: the operator's
+// SMS.TEMPLATE_PARAMS, else the manifest's template_params ("Code"), which
+// the host applies. Text goes to POST {base}/rest/api/v1/WebService/SendSingleSMS as
 // {"message","receptor","lineNumber","clientReferenceId"}. Every request
 // carries the key in the ApiKey header. Ghasedak answers
 // {"isSuccess":bool,"statusCode":N,"message":"...","data":{...}}, often
@@ -39,8 +39,11 @@ const Version = "1.0.0"
 
 // Setting keys.
 const (
-	SettingAPIKey        = Name + "_API_KEY"
-	SettingLineNumber    = Name + "_LINE_NUMBER"
+	SettingAPIKey     = Name + "_API_KEY"
+	SettingLineNumber = Name + "_LINE_NUMBER"
+	// SettingParamNames is the removed naming setting, declared only so
+	// that Configure can refuse it with a hint (SMS.TEMPLATE_PARAMS names
+	// parameters; the manifest's template_params is the default).
 	SettingParamNames    = Name + "_PARAM_NAMES"
 	SettingTemplateNames = Name + "_TEMPLATE_NAMES"
 	SettingBaseURL       = Name + "_BASE_URL"
@@ -52,9 +55,15 @@ const (
 	Host           = "gateway.ghasedak.me"
 )
 
-// DefaultParamNames names the variables of a template send whose message
-// carries no names (Ghasedak's documented OTP parameter).
-const DefaultParamNames = "Code"
+// DefaultParamName names the first variable of a template the operator
+// named no parameters of (the manifest's template_params): Ghasedak's
+// documented OTP parameter.
+const DefaultParamName = "Code"
+
+// templateParams are the names Send falls back to when a message carries
+// none, the manifest's template_params (a host older than that member
+// sends none).
+var templateParams = []string{DefaultParamName}
 
 // Limits.
 const (
@@ -64,7 +73,7 @@ const (
 )
 
 // namedTemplate is how a template send is checked before it is built.
-var namedTemplate = provider.NamedTemplate{TemplateField: "templateName", ParamsField: "inputs", Setting: SettingParamNames, Max: maxVars,
+var namedTemplate = provider.NamedTemplate{TemplateField: "templateName", ParamsField: "inputs", Max: maxVars,
 	NoParams: "a Ghasedak template send needs at least one parameter"}
 
 // States returned beside a request.
@@ -98,7 +107,6 @@ const (
 type Plugin struct {
 	apiKey     string
 	line       string
-	names      []string
 	templates  map[int64]string
 	headers    []abi.Header
 	otpURL     string
@@ -122,13 +130,14 @@ func (p *Plugin) Manifest() abi.Manifest {
 		Settings: []abi.Setting{
 			{Key: SettingAPIKey, Required: true, Secret: true, Description: "API key from the Ghasedak panel (sent as the ApiKey header)."},
 			{Key: SettingLineNumber, Description: "Sender line for text messages (a number, or fastest, cheapest or priority); text sends are refused without it."},
-			{Key: SettingParamNames, Default: DefaultParamNames, Description: "Comma-separated names of a template's parameters when SMS.TEMPLATE_PARAMS names none for it."},
+			{Key: SettingParamNames, Description: "Removed (refused when set): name a template's parameters in SMS.TEMPLATE_PARAMS; without it the first is named Code (template_params)."},
 			{Key: SettingTemplateNames, Description: "Template names by id, as ID=NAME,ID=NAME; a template id not listed is sent as its decimal name."},
 			{Key: SettingBaseURL, Default: DefaultBaseURL, Description: "Base URL of the Ghasedak gateway (tests and mirrors)."},
 		},
-		Text:      true,
-		Templates: true,
-		Hosts:     []string{Host},
+		Text:           true,
+		Templates:      true,
+		Hosts:          []string{Host},
+		TemplateParams: []string{DefaultParamName},
 	}
 }
 
@@ -146,9 +155,8 @@ func (p *Plugin) Configure(settings map[string]string) error {
 	if strings.ContainsAny(line, " \t\r\n\"\\") || len(line) > 64 {
 		return errors.New(SettingLineNumber + " must be a line number or fastest, cheapest or priority")
 	}
-	names := settings[SettingParamNames]
-	if _, set := settings[SettingParamNames]; !set {
-		names = DefaultParamNames
+	if strings.TrimSpace(settings[SettingParamNames]) != "" {
+		return errors.New(SettingParamNames + " is no longer read: name the template's parameters in SMS.TEMPLATE_PARAMS (template id: names in the order of its variables); without it the first is named " + DefaultParamName)
 	}
 	templates, err := parseTemplateNames(settings[SettingTemplateNames])
 	if err != nil {
@@ -158,7 +166,7 @@ func (p *Plugin) Configure(settings map[string]string) error {
 	if err != nil {
 		return err
 	}
-	p.apiKey, p.line, p.names, p.templates = key, line, provider.ParamNames(names), templates
+	p.apiKey, p.line, p.templates = key, line, templates
 	p.headers = append(provider.JSONHeaders(), abi.Header{Name: "ApiKey", Value: key})
 	p.otpURL = base + "/rest/api/v1/WebService/SendOtpSMS"
 	p.singleURL = base + "/rest/api/v1/WebService/SendSingleSMS"
@@ -195,7 +203,7 @@ func (p *Plugin) Send(m abi.Message) abi.Action {
 	b := p.buf[:0]
 	var url, state string
 	if m.TemplateID != 0 || len(m.Vars) > 0 || len(m.Params) > 0 {
-		params, refusal, ok := namedTemplate.Check(p.params, &m, p.names)
+		params, refusal, ok := namedTemplate.Check(p.params, &m, templateParams)
 		p.params = params
 		if !ok {
 			return refusal

@@ -16,6 +16,8 @@ func TestConfigure(t *testing.T) {
 		{map[string]string{SettingAPIKey: "secret-key\nx"}, SettingAPIKey + " must be one line"},
 		{map[string]string{SettingAPIKey: "secret-key", SettingLineNumber: "3000-77"}, SettingLineNumber},
 		{map[string]string{SettingAPIKey: "secret-key", SettingBaseURL: "api.sms.ir"}, SettingBaseURL},
+		// The removed naming setting is refused with where the names go now.
+		{map[string]string{SettingAPIKey: "secret-key", SettingParamNames: "OTP,MINUTES"}, SettingParamNames + " is no longer read: name the template's parameters in SMS.TEMPLATE_PARAMS"},
 	} {
 		err := New().Configure(tt.settings)
 		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "secret-key") {

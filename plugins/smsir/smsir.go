@@ -4,8 +4,9 @@
 // Templates (a TemplateID) go to POST {base}/v1/send/verify as JSON
 // {"mobile","templateId","parameters":[{"name","value"}]}: SMS.ir names its
 // template parameters, so each variable needs a name, taken from the
-// message's params (config SMS.TEMPLATE_PARAMS) or else from the setting
-// SMS_IR_PARAM_NAMES (default "CODE": the OTP template's one parameter).
+// message's params: the operator's SMS.TEMPLATE_PARAMS, else the manifest's
+// template_params (CODE: the OTP template's one parameter), which the host
+// applies (docs/writing-a-provider.md § 4).
 // Text goes to POST {base}/v1/send/bulk as {"lineNumber","messageText",
 // "mobiles":[...]} from the line SMS_IR_LINE_NUMBER. Every request carries
 // the API key in the X-API-KEY header. SMS.ir answers
@@ -39,6 +40,9 @@ const Version = "1.0.0"
 const (
 	SettingAPIKey     = Name + "_API_KEY"
 	SettingLineNumber = Name + "_LINE_NUMBER"
+	// SettingParamNames is the removed naming setting, declared only so
+	// that Configure can refuse it with a hint (SMS.TEMPLATE_PARAMS names
+	// parameters; the manifest's template_params is the default).
 	SettingParamNames = Name + "_PARAM_NAMES"
 	SettingBaseURL    = Name + "_BASE_URL"
 )
@@ -49,12 +53,18 @@ const (
 	Host           = "api.sms.ir"
 )
 
-// DefaultParamNames names the variables of a template send whose message
-// carries no names: the OTP template's code.
-const DefaultParamNames = "CODE"
+// DefaultParamName names the first variable of a template the operator
+// named no parameters of (the manifest's template_params): the OTP
+// template's code.
+const DefaultParamName = "CODE"
+
+// templateParams are the names Send falls back to when a message carries
+// none, the manifest's template_params (a host older than that member
+// sends none).
+var templateParams = []string{DefaultParamName}
 
 // namedTemplate is how a template send is checked before it is built.
-var namedTemplate = provider.NamedTemplate{TemplateField: "templateId", ParamsField: "parameters", Setting: SettingParamNames, Max: maxVars,
+var namedTemplate = provider.NamedTemplate{TemplateField: "templateId", ParamsField: "parameters", Max: maxVars,
 	NoParams: "an SMS.ir template send needs at least one parameter"}
 
 // maxVars bounds a template's parameters; maxText the provider text copied
@@ -95,7 +105,6 @@ const (
 type Plugin struct {
 	apiKey     string
 	line       string // digits, or "" (no text sends)
-	names      []string
 	headers    []abi.Header
 	verifyURL  string
 	bulkURL    string
@@ -118,12 +127,13 @@ func (p *Plugin) Manifest() abi.Manifest {
 		Settings: []abi.Setting{
 			{Key: SettingAPIKey, Required: true, Secret: true, Description: "API key from the SMS.ir panel (sent as X-API-KEY)."},
 			{Key: SettingLineNumber, Description: "Sender line (digits) for text messages; text sends are refused without it. Not used by templates."},
-			{Key: SettingParamNames, Default: DefaultParamNames, Description: "Comma-separated names of a template's parameters when SMS.TEMPLATE_PARAMS names none for it (the OTP template: its code's name)."},
+			{Key: SettingParamNames, Description: "Removed (refused when set): name a template's parameters in SMS.TEMPLATE_PARAMS; without it the first is named CODE (template_params)."},
 			{Key: SettingBaseURL, Default: DefaultBaseURL, Description: "Base URL of the SMS.ir API (tests and mirrors)."},
 		},
-		Text:      true,
-		Templates: true,
-		Hosts:     []string{Host},
+		Text:           true,
+		Templates:      true,
+		Hosts:          []string{Host},
+		TemplateParams: []string{DefaultParamName},
 	}
 }
 
@@ -143,15 +153,14 @@ func (p *Plugin) Configure(settings map[string]string) error {
 	if !digits(line) || len(line) > 18 {
 		return errors.New(SettingLineNumber + " must be the line's digits (at most 18)")
 	}
-	names := settings[SettingParamNames]
-	if _, set := settings[SettingParamNames]; !set {
-		names = DefaultParamNames
+	if strings.TrimSpace(settings[SettingParamNames]) != "" {
+		return errors.New(SettingParamNames + " is no longer read: name the template's parameters in SMS.TEMPLATE_PARAMS (template id: names in the order of its variables); without it the first is named " + DefaultParamName)
 	}
 	base, err := provider.BaseURL(settings, SettingBaseURL, DefaultBaseURL)
 	if err != nil {
 		return err
 	}
-	p.apiKey, p.line, p.names = key, line, provider.ParamNames(names)
+	p.apiKey, p.line = key, line
 	p.headers = append(provider.JSONHeaders(), abi.Header{Name: "X-API-KEY", Value: key})
 	p.verifyURL = base + "/v1/send/verify"
 	p.bulkURL = base + "/v1/send/bulk"
@@ -180,7 +189,7 @@ func (p *Plugin) Send(m abi.Message) abi.Action {
 	b := p.buf[:0]
 	var url, state string
 	if m.TemplateID != 0 || len(m.Vars) > 0 || len(m.Params) > 0 {
-		params, refusal, ok := namedTemplate.Check(p.params, &m, p.names)
+		params, refusal, ok := namedTemplate.Check(p.params, &m, templateParams)
 		p.params = params
 		if !ok {
 			return refusal

@@ -32,6 +32,11 @@
 // settings holds KEY=VALUE lines; message and result are the ABI's JSON
 // (abi.Message, abi.Result); request and response come in pairs, once per
 // HTTP exchange (none when the plugin answers without calling the provider).
+// The message is what the host is asked to send: one with a template_id and
+// vars but no params gets its params from the manifest's template_params
+// before it reaches the plugin, natively as through the host (the
+// operator's SMS.TEMPLATE_PARAMS, when it names the template, arrives as
+// params written in the case).
 // A request or response is a first line (method and URL, or the status),
 // header lines, an empty line and the body up to the next section; the
 // newline before the next section line is not part of the body.

@@ -25,7 +25,9 @@ type Trace struct {
 
 // RunNative configures p with c.Settings, sends c.Message and answers each
 // request with the next recorded response, passing every input and output
-// through the ABI's JSON encoding as the host does. It returns what the
+// through the ABI's JSON encoding as the host does, and naming a template's
+// variables with the manifest's TemplateParams when c.Message names none,
+// as the host does. It returns what the
 // plugin did; an error means the plugin broke the protocol (it refused its
 // configuration, asked for more requests than were recorded, or returned
 // an action that is not exactly one of request and result).
@@ -38,6 +40,7 @@ func RunNative(p sdk.Plugin, c *Case) (Trace, error) {
 	if err := abi.DecodeMessage(abi.AppendMessage(nil, &c.Message), &msg); err != nil {
 		return tr, fmt.Errorf("message round trip: %w", err)
 	}
+	msg.Params = DefaultParams(&msg, p.Manifest().TemplateParams)
 	action, err := roundTrip(p.Send(msg))
 	for step := 0; err == nil; step++ {
 		if action.Result != nil {
@@ -111,4 +114,20 @@ func Diff(c *Case, tr Trace) []string {
 		diffs = append(diffs, fmt.Sprintf("result:\n got %s\nwant %s", abi.AppendResult(nil, &tr.Result), abi.AppendResult(nil, &c.Result)))
 	}
 	return diffs
+}
+
+// DefaultParams returns m.Params, or, when m names none, its template's
+// variables named by names (a manifest's TemplateParams) in order, as the
+// host fills them when the operator's SMS.TEMPLATE_PARAMS names none for
+// the template: min(len(names), len(m.Vars)) entries; nil for a text or a
+// template without variables.
+func DefaultParams(m *abi.Message, names []string) []abi.Param {
+	if len(m.Params) > 0 || m.TemplateID == 0 || len(names) == 0 || len(m.Vars) == 0 {
+		return m.Params
+	}
+	out := make([]abi.Param, min(len(names), len(m.Vars)))
+	for i := range out {
+		out[i] = abi.Param{Name: names[i], Value: m.Vars[i]}
+	}
+	return out
 }

@@ -7,9 +7,8 @@ import (
 	"github.com/chelseru/chelseru/sdk/abi"
 )
 
-// ParamNames splits a comma-separated list of template parameter names (a
-// plugin's fallback setting, such as SMS_IR_PARAM_NAMES), trimming spaces
-// and dropping empty names.
+// ParamNames splits a comma-separated list of template parameter names,
+// trimming spaces and dropping empty names.
 func ParamNames(v string) []string {
 	var out []string
 	for n := range strings.SplitSeq(v, ",") {
@@ -21,14 +20,21 @@ func ParamNames(v string) []string {
 }
 
 // Params returns m's template parameters by name, appended to dst[:0]: the
-// names the host sent (m.Params, from the operator's SMS.TEMPLATE_PARAMS)
-// when there are any, else m.Vars named by names in order. missing is the
-// index of the first variable without a name (-1 when every one has one);
-// a plugin usually refuses such a send with bad_request.
+// names the host sent (m.Params: the operator's SMS.TEMPLATE_PARAMS, else
+// the manifest's TemplateParams) when there are any, else m.Vars named by
+// names in order (pass the manifest's TemplateParams, so the plugin names
+// them the same on a host older than that member). missing is the index of
+// the first variable without a name (-1 when every one has one), also when
+// the host named fewer variables than m.Vars holds; a plugin usually
+// refuses such a send with bad_request.
 func Params(dst []abi.Param, m *abi.Message, names []string) (params []abi.Param, missing int) {
 	dst = dst[:0]
 	if len(m.Params) > 0 {
-		return append(dst, m.Params...), -1
+		dst = append(dst, m.Params...)
+		if len(m.Params) < len(m.Vars) {
+			return dst, len(m.Params)
+		}
+		return dst, -1
 	}
 	for i, v := range m.Vars {
 		if i >= len(names) {
@@ -65,8 +71,10 @@ type NamedTemplate struct {
 	// TemplateField and ParamsField are the provider's request fields the
 	// refusals name as their code.
 	TemplateField, ParamsField string
-	// Setting is the plugin's fallback naming setting, named in the
-	// refusal of a variable without a name.
+	// Setting, when not empty, is a naming setting of the plugin's own,
+	// named beside SMS.TEMPLATE_PARAMS in the refusal of a variable
+	// without a name. Prefer the manifest's TemplateParams to such a
+	// setting (docs/writing-a-provider.md § 4).
 	Setting string
 	// Max bounds the parameters of one send.
 	Max int
@@ -84,8 +92,12 @@ func (t NamedTemplate) Check(dst []abi.Param, m *abi.Message, names []string) (p
 	params, missing := Params(dst, m, names)
 	switch {
 	case missing >= 0:
+		where := "SMS.TEMPLATE_PARAMS"
+		if t.Setting != "" {
+			where += " or " + t.Setting
+		}
 		return params, Fail(abi.ClassBadRequest, t.ParamsField,
-			"template variable "+strconv.Itoa(missing+1)+" has no name: name it in SMS.TEMPLATE_PARAMS or "+t.Setting), false
+			"template variable "+strconv.Itoa(missing+1)+" has no name: name it in "+where), false
 	case len(params) == 0:
 		return params, Fail(abi.ClassBadRequest, t.ParamsField, t.NoParams), false
 	case len(params) > t.Max:
