@@ -351,7 +351,7 @@ func (h *Host) send(ctx context.Context, msg chelseru.SMS) (chelseru.SMSResult, 
 	ctx = sc
 
 	in := abi.Message{To: msg.To, Text: msg.Text, TemplateID: msg.TemplateID, Vars: msg.Vars, Ref: msg.Ref,
-		Params: abiParams(msg.Params), Time: sendTime(man, msg.Time)}
+		Params: messageParams(man, &msg), Time: sendTime(man, msg.Time)}
 	action, err := h.step(ctx, m, func(b []byte) []byte { return abi.AppendMessage(b, &in) }, false)
 	reached := false // a request of this send may have reached the provider
 	for steps := 0; err == nil; {

@@ -37,6 +37,10 @@ var sources = map[string][]string{
 	// A plugin built as a WASI command (the later -buildmode wins).
 	"command": {"./testdata/testplug", "-buildmode=exe"},
 	"egress":  {"./testdata/hostile/egress"},
+	// Manifests whose template_params the host refuses.
+	"tmplmany": {"./testdata/hostile/tmplparams", "-ldflags=-X main.variant=many"},
+	"tmplhuge": {"./testdata/hostile/tmplparams", "-ldflags=-X main.variant=huge"},
+	"tmpldup":  {"./testdata/hostile/tmplparams", "-ldflags=-X main.variant=dup"},
 	// testplug under a name that is a prefix of a built-in's (KAVENEGAR_COM),
 	// and under a built-in's own name (an override).
 	"prefixplug":   {"./testdata/testplug", "-ldflags=-X main.name=KAVENEGAR"},
@@ -48,6 +52,7 @@ var providerSources = map[string]string{
 	"kavenegar_com":    "../plugins/kavenegar/wasm",
 	"meli_payamak_com": "../plugins/melipayamak/wasm",
 	"parsian_webco_ir": "../plugins/parsianwebco/wasm",
+	"sms_ir":           "../plugins/smsir/wasm",
 }
 
 // cacheDir is a compilation cache shared by the tests that do not test the

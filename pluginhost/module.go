@@ -573,7 +573,7 @@ func validateManifest(man *abi.Manifest) error {
 			return fmt.Errorf("host %q is not a host name or host:port", truncate(h, 80))
 		}
 	}
-	return nil
+	return validateTemplateParams(man.TemplateParams)
 }
 
 func validName(s string) bool {
