@@ -109,6 +109,7 @@ func CheckRun(ctx context.Context, wasm []byte, o CheckOptions) (*CheckReport, e
 	msg := abi.Message{To: o.To, Text: "chelseru plugin check: your code is 123456", Ref: "check"}
 	if !m.manifest.Text {
 		msg = abi.Message{To: o.To, TemplateID: 1, Vars: []string{"123456"}, Ref: "check"}
+		msg.Params = namedVars(m.manifest.TemplateParams, msg.Vars) // as serving names them
 	}
 	in, err := m.get(ctx)
 	if err != nil {

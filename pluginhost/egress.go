@@ -394,6 +394,9 @@ func CheckNotes(man abi.Manifest) []string {
 		out = append(out, fmt.Sprintf("override: %s is a built-in plugin; a module from PLUGINS_DIR replaces it only with SMS.PLUGIN_OVERRIDES: [%s] or its sha256 in SMS.PLUGIN_SHA256.%s",
 			man.Name, man.Name, man.Name))
 	}
+	if len(man.TemplateParams) > 0 {
+		out = append(out, templateParamsNote(&man))
+	}
 	return out
 }
 

@@ -2,6 +2,7 @@ package pluginhost
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/chelseru/chelseru"
 	"github.com/chelseru/chelseru/sdk/abi"
@@ -58,13 +59,27 @@ func messageParams(man *abi.Manifest, msg *chelseru.SMS) []abi.Param {
 	if len(msg.Params) > 0 {
 		return abiParams(msg.Params)
 	}
-	names := man.TemplateParams
-	if msg.TemplateID == 0 || len(names) == 0 || len(msg.Vars) == 0 {
+	if msg.TemplateID == 0 {
 		return nil
 	}
-	out := make([]abi.Param, min(len(names), len(msg.Vars)))
+	return namedVars(man.TemplateParams, msg.Vars)
+}
+
+// namedVars names vars by names in order: min(len(names), len(vars))
+// params, nil when either is empty.
+func namedVars(names, vars []string) []abi.Param {
+	if len(names) == 0 || len(vars) == 0 {
+		return nil
+	}
+	out := make([]abi.Param, min(len(names), len(vars)))
 	for i := range out {
-		out[i] = abi.Param{Name: names[i], Value: msg.Vars[i]}
+		out[i] = abi.Param{Name: names[i], Value: vars[i]}
 	}
 	return out
+}
+
+// templateParamsNote is plugin check's line on a manifest's template_params.
+func templateParamsNote(man *abi.Manifest) string {
+	return fmt.Sprintf("template parameters: %s (the names of a template's variables, in order, when SMS.TEMPLATE_PARAMS names none for it)",
+		strings.Join(man.TemplateParams, ", "))
 }

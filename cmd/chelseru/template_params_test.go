@@ -14,13 +14,21 @@ import (
 )
 
 // TestServeTemplateParams runs the real binary with the built-in SMS_IR
-// against a fake SMS.ir and SMS.TEMPLATE_PARAMS naming the OTP template's
-// parameter: the code reaches the provider under that name.
+// against a fake SMS.ir: with SMS.TEMPLATE_PARAMS naming the OTP template's
+// parameter the code reaches the provider under that name; with no naming
+// config at all, under the name the plugin's manifest declares (CODE).
 func TestServeTemplateParams(t *testing.T) {
 	wasm, _ := filepath.Abs(filepath.Join("..", "..", "pluginhost", "builtin", "wasm", "sms_ir.wasm"))
 	if _, err := os.Stat(wasm); err != nil {
 		t.Fatalf("built-in plugins are not built: run `make plugins` (%v)", err)
 	}
+	t.Run("config", func(t *testing.T) { serveTemplateParams(t, "  TEMPLATE_PARAMS:\n    \"100\": OtpCode\n", "OtpCode") })
+	t.Run("manifest", func(t *testing.T) { serveTemplateParams(t, "", "CODE") })
+}
+
+// serveTemplateParams sends an OTP through the real binary configured with
+// the SMS lines extra and checks the name the code reached SMS.ir under.
+func serveTemplateParams(t *testing.T, extra, wantName string) {
 	fake := fakeprovider.NewSMSIR()
 	defer fake.Close()
 	dir := t.TempDir()
@@ -37,9 +45,7 @@ SMS:
   SETTINGS:
     SMS_IR_API_KEY: `+fakeprovider.SMSIRAPIKey+`
     SMS_IR_BASE_URL: `+fake.URL()+`
-  TEMPLATE_PARAMS:
-    "100": OtpCode
-`)
+`+extra)
 	cmd := exec.Command(binary, "serve", "--config", cfg)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CHELSERU_JWT_SIGNING_KEY=")
@@ -65,8 +71,26 @@ SMS:
 	}
 	rec := fake.Received()
 	code, _ := fake.Code("09121234567")
-	if len(rec) != 1 || rec[0].Template != "100" || !reflect.DeepEqual(rec[0].Names, []string{"OtpCode"}) ||
+	if len(rec) != 1 || rec[0].Template != "100" || !reflect.DeepEqual(rec[0].Names, []string{wantName}) ||
 		!reflect.DeepEqual(rec[0].Vars, []string{code}) || len(code) != 8 {
-		t.Fatalf("SMS.ir received %+v (code %q); want template 100 with OtpCode = the code", rec, code)
+		t.Fatalf("SMS.ir received %+v (code %q); want template 100 with %s = the code", rec, code, wantName)
+	}
+}
+
+// TestPluginCheckTemplateParams: plugin check shows the names a manifest
+// gives template variables, in the manifest and in a line of its own.
+func TestPluginCheckTemplateParams(t *testing.T) {
+	wasm, _ := filepath.Abs(filepath.Join("..", "..", "pluginhost", "builtin", "wasm", "sms_ir.wasm"))
+	if _, err := os.Stat(wasm); err != nil {
+		t.Fatalf("built-in plugins are not built: run `make plugins` (%v)", err)
+	}
+	code, out, errs := chelseru(t, t.TempDir(), "plugin", "check", wasm)
+	if code != 0 {
+		t.Fatalf("plugin check sms_ir: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	for _, want := range []string{"\"template_params\": [\n    \"CODE\"\n  ]", "template parameters: CODE (the names of a template's variables"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plugin check output lacks %q:\n%s", want, out)
+		}
 	}
 }
