@@ -48,7 +48,7 @@ var builtinProviders = []builtinProvider{
 	{
 		service: "GHASEDAK_ME", module: "ghasedak_me.wasm", pkg: "ghasedak", start: fakeprovider.NewGhasedak,
 		settings:     map[string]string{"GHASEDAK_ME_API_KEY": fakeprovider.GhasedakAPIKey, "GHASEDAK_ME_TEMPLATE_NAMES": "1=LoginOtp"},
-		wantTemplate: "LoginOtp", wantNames: []string{"Code"}, // no SMS.TEMPLATE_PARAMS: the plugin's default name
+		wantTemplate: "LoginOtp", wantNames: []string{"Code"}, // no SMS.TEMPLATE_PARAMS: the name in the plugin's manifest
 	},
 	{
 		service: "WEBHOOK", module: "webhook.wasm", pkg: "webhook", start: fakeprovider.NewWebhook,

@@ -227,7 +227,13 @@ func (p *Plugin) Manifest() abi.Manifest {
 		Settings: []abi.Setting{
 			{Key: "{{NAME}}_API_KEY", Required: true, Secret: true, Description: "API key, sent as a bearer token."},
 			{Key: "{{NAME}}_BASE_URL", Default: "https://api.example.com/v1", Description: "Base URL of the provider's API."},
-		}}
+		},
+		// If your provider names template parameters, give the names its
+		// documentation uses for the OTP template's code: the host then
+		// sends Params named so whenever the operator's SMS.TEMPLATE_PARAMS
+		// names none for the template (update testdata/otp_ok.case).
+		// TemplateParams: []string{"CODE"},
+	}
 }
 
 // Configure keeps the key and the send URL.
@@ -247,7 +253,8 @@ func (p *Plugin) Configure(s map[string]string) error {
 // Send describes the request for m. A login code (OTP) arrives as a
 // template: TemplateID is the operator's OTP_SMS_TEMPLATE_ID and Vars is
 // [code]; when the operator named the template's parameters
-// (SMS.TEMPLATE_PARAMS), Params carries the same values with their names.
+// (SMS.TEMPLATE_PARAMS), or else the manifest's TemplateParams do, Params
+// carries the same values with their names.
 func (p *Plugin) Send(m abi.Message) abi.Action {
 	if m.TemplateID == 0 && m.Text == "" {
 		return abi.Action{Result: &abi.Result{Class: abi.ClassBadRequest, Code: "empty_text", Text: "empty message text"}}

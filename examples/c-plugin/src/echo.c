@@ -397,6 +397,10 @@ static int input(uint32_t ptr, uint32_t n, reader *r) {
 	return 1;
 }
 
+/* The manifest is constant JSON (docs/plugin-abi.md § 4). A provider whose
+ * templates take named parameters would add its documented names, e.g.
+ * "\"template_params\":[\"CODE\"]", and read the Message's params: the host
+ * fills them from these when the operator's SMS.TEMPLATE_PARAMS names none. */
 __attribute__((export_name("chelseru_manifest"))) uint64_t plugin_manifest(void) {
 	out.len = 0;
 	buf_puts(&out,

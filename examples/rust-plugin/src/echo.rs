@@ -303,6 +303,10 @@ pub extern "C" fn chelseru_alloc(size: i32) -> u32 {
     }
 }
 
+// The manifest is constant JSON (docs/plugin-abi.md § 4). A provider whose
+// templates take named parameters would add its documented names, e.g.
+// r#""template_params":["CODE"]"#, and read the Message's params: the host
+// fills them from these when the operator's SMS.TEMPLATE_PARAMS names none.
 #[no_mangle]
 pub extern "C" fn chelseru_manifest() -> u64 {
     emit(
