@@ -128,7 +128,7 @@ func (h *socketHub) sweep() {
 			for so := range h.all {
 				if !so.nextPing.After(now) {
 					so.nextPing = now.Add(h.srv.opts.Chat.PingInterval)
-					so.push(outFrame{kind: framePing})
+					so.send(websocket.PingMessage, nil, time.Time{})
 				}
 				if !so.expires.IsZero() && !so.expires.After(now) && so.checking.CompareAndSwap(false, true) {
 					go h.recheck(so)

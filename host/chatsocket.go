@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/fasthttp/websocket"
@@ -28,10 +27,11 @@ import (
 // after the upgrade the connection is taken out of fasthttp's hijack handler
 // (its descriptor duplicated) and the handler returns, so fasthttp recycles
 // its request context and its read buffer; the socket then holds one
-// goroutine (the reader, blocked in a read), a 512-byte read buffer and no
-// write buffer (writes borrow one from a shared pool). Nothing writes
-// while the socket is idle: each burst of outgoing frames starts a
-// short-lived writer goroutine that ends when the queue is empty.
+// goroutine (the reader, waiting on the descriptor on a shallow stack), a
+// 512-byte read buffer and no write buffer (writes borrow one from a shared
+// pool). Frames are written by the goroutine that publishes them, under the
+// socket's mutex, through a connection that never blocks (sockConn): what a
+// slow reader's kernel buffer does not take waits in a bounded backlog.
 
 // WebSocket close codes beyond RFC 6455's.
 const (
@@ -57,6 +57,9 @@ const (
 	socketReadBuffer = 512
 	// socketWriteBuffer is the size of the pooled write buffers.
 	socketWriteBuffer = 4096
+	// replayBacklog is how many frames a replay lets wait for a slow
+	// reader before it waits for them to be written.
+	replayBacklog = 64
 	// closeGrace is how long a closing socket waits for the client's close
 	// frame.
 	closeGrace = 2 * time.Second
@@ -293,7 +296,8 @@ func (s *Server) runSocket(c net.Conn, sr *socketRequest, detached bool) {
 			}
 		}
 	}
-	h := &hijacked{c: c}
+	sc := newSockConn(c, s.opts.Chat.WriteTimeout)
+	h := &hijacked{c: sc}
 	ws, err := upgrader.Upgrade(h, sr.req, nil)
 	if err != nil {
 		_ = c.Close()
@@ -309,10 +313,7 @@ func (s *Server) runSocket(c net.Conn, sr *socketRequest, detached bool) {
 		refuse(ws, sr.code, sr.reason)
 		return
 	}
-	so.ws, so.br = ws, h.br
-	if sc, ok := c.(syscall.Conn); ok {
-		so.raw, _ = sc.SyscallConn()
-	}
+	so.ws, so.br, so.conn = ws, h.br, sc
 	s.sockets.register(so)
 	s.metrics.chat.open.Inc()
 	// Registered first, then the session is looked up: a revocation either
@@ -346,7 +347,7 @@ func (so *socket) end() {
 	so.mu.Lock()
 	shut := so.closed // closed by the server (shut), not by the client
 	so.closed = true
-	so.queue, so.spare, so.pending = nil, nil, nil
+	so.pending = nil
 	so.mu.Unlock()
 	so.sub.Cancel()
 	nc := so.ws.NetConn()
@@ -377,20 +378,6 @@ func refuse(ws *websocket.Conn, code int, reason string) {
 	_ = ws.NetConn().Close()
 }
 
-// Kinds of outgoing frames.
-const (
-	frameData = iota
-	framePing
-	framePong
-)
-
-// outFrame is one frame waiting in a socket's queue.
-type outFrame struct {
-	b    []byte
-	at   time.Time // when it was published (zero: sent to this socket only)
-	kind uint8
-}
-
 // socket is one open chat socket. It is a chelseru.Subscriber of its room.
 type socket struct {
 	srv  *Server
@@ -398,19 +385,17 @@ type socket struct {
 	room *chat.RoomInfo
 	p    auth.Principal
 	sub  chelseru.Subscription
-	br   *bufio.Reader   // the websocket reader's buffer
-	raw  syscall.RawConn // for waiting on a shallow stack; nil without a descriptor
+	br   *bufio.Reader // the websocket reader's buffer
+	conn *sockConn     // the connection under ws
 
 	// expires and nextPing are the sweeper's, under socketHub.mu.
 	expires  time.Time
 	nextPing time.Time
 	checking atomic.Bool // a session check is running
 
+	// mu guards what follows and serialises the writes of data frames.
 	mu        sync.Mutex
-	queue     []outFrame // waiting frames
-	spare     []outFrame // the writer's last batch, for reuse
-	writing   bool       // a writer goroutine is running
-	replaying bool       // live events go to pending until the replay is done
+	replaying bool // live events go to pending until the replay is done
 	pending   []chelseru.ChatEvent
 	// pendingRead is the newest read receipt held during the replay.
 	pendingRead chelseru.ChatEvent
@@ -429,16 +414,13 @@ type socket struct {
 var _ chelseru.Subscriber = (*socket)(nil)
 
 // control consumes a ping or pong frame that is whole in the read buffer,
-// answering a ping through the writer: the websocket reader would handle it
-// too, but then go on to wait for the next frame deep in its own calls,
-// holding a 4 KiB stack where idleWait holds 2 KiB. Anything else (a data
-// frame, a close, a malformed header) is left to the websocket reader.
+// answering a ping: the websocket reader would handle it too, but then go
+// on to wait for the next frame deep in its own calls, holding a 4 KiB
+// stack where idleWait holds 2 KiB. Anything else (a data frame, a close, a
+// malformed header) is left to the websocket reader.
 func (so *socket) control() bool {
-	if so.raw == nil {
-		return false
-	}
 	if so.br.Buffered() == 0 {
-		// idleWait saw data (or an error) on the descriptor: this does not
+		// idleWait read something (or met an error): this does not
 		// block.
 		if _, err := so.br.Peek(1); err != nil {
 			return false
@@ -460,11 +442,23 @@ func (so *socket) control() bool {
 		for i := range payload {
 			payload[i] = f[6+i] ^ f[2+i%4]
 		}
-		so.push(outFrame{b: payload, kind: framePong})
+		so.send(websocket.PongMessage, payload, time.Time{})
 	}
 	_, _ = so.br.Discard(6 + n)
 	_ = so.ws.SetReadDeadline(time.Now().Add(so.srv.opts.Chat.IdleTimeout))
 	return true
+}
+
+// idleWait blocks until the client has sent something, on a shallow stack:
+// a goroutine blocked inside the websocket reader holds a 4 KiB stack, one
+// blocked here 2 KiB, and an idle socket is mostly this goroutine. It
+// returns at once when the read buffer holds bytes, and with the read
+// deadline's error when that passes first.
+func (so *socket) idleWait() error {
+	if so.br.Buffered() > 0 {
+		return nil
+	}
+	return so.conn.readAhead()
 }
 
 // start sets the socket's read limits and deadline and replays what the
@@ -530,12 +524,18 @@ func (so *socket) read() {
 func (so *socket) replay(since int64) bool {
 	s := so.srv
 	write := func(_ int64, frame []byte) error {
-		_ = so.ws.SetWriteDeadline(time.Now().Add(s.opts.Chat.WriteTimeout))
-		if err := so.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
+		so.mu.Lock()
+		err := errClosedConn
+		if !so.closed {
+			err = so.ws.WriteMessage(websocket.TextMessage, frame)
+		}
+		so.mu.Unlock()
+		if err != nil {
 			return err
 		}
 		s.metrics.chat.out.Inc()
-		return nil
+		// A slow reader holds the replay up instead of its memory.
+		return so.conn.waitBacklog(replayBacklog, s.opts.Chat.WriteTimeout)
 	}
 	last := since // -1: no replay, only the events held since subscribing
 	for {
@@ -565,18 +565,17 @@ func (so *socket) replay(since int64) bool {
 	defer so.mu.Unlock()
 	so.replaying = false
 	so.floor = last
-	for _, ev := range so.pending {
-		if ev.ID > last {
-			so.queue = append(so.queue, outFrame{b: ev.Frame, at: ev.Published})
+	pending, read := so.pending, so.pendingRead
+	so.pending, so.pendingRead = nil, chelseru.ChatEvent{}
+	for _, ev := range pending {
+		if ev.ID > last && !so.closed {
+			so.writeLocked(websocket.TextMessage, ev.Frame, ev.Published)
 		}
 	}
-	if so.pendingRead.Frame != nil {
-		so.queue = append(so.queue, outFrame{b: so.pendingRead.Frame, at: so.pendingRead.Published})
-		so.pendingRead = chelseru.ChatEvent{}
+	if read.Frame != nil && !so.closed {
+		so.writeLocked(websocket.TextMessage, read.Frame, read.Published)
 	}
-	so.pending = nil
-	so.kick()
-	return true
+	return !so.closed
 }
 
 // handle acts on one frame from the client.
@@ -629,7 +628,7 @@ func (so *socket) handle(frame []byte) {
 	}
 	s.metrics.chat.in.Inc()
 	if dup {
-		so.push(outFrame{b: out})
+		so.send(websocket.TextMessage, out, time.Time{})
 	}
 }
 
@@ -647,7 +646,7 @@ func (so *socket) sendErr(err error) {
 
 // sendError sends an error event to this socket only.
 func (so *socket) sendError(detail string) {
-	so.push(outFrame{b: chat.AppendError(nil, detail)})
+	so.send(websocket.TextMessage, chat.AppendError(nil, detail), time.Time{})
 }
 
 // Deliver implements chelseru.Subscriber.
@@ -676,11 +675,10 @@ func (so *socket) Deliver(ev chelseru.ChatEvent) bool {
 			so.pending = append(so.pending, ev)
 		}
 		return true
-	case len(so.queue) >= so.srv.opts.Chat.SendQueue:
+	case so.conn.Backlog() >= so.srv.opts.Chat.SendQueue:
 		return false
 	}
-	so.queue = append(so.queue, outFrame{b: ev.Frame, at: ev.Published})
-	so.kick()
+	so.writeLocked(websocket.TextMessage, ev.Frame, ev.Published)
 	return true
 }
 
@@ -690,83 +688,45 @@ func (so *socket) Lagged() {
 	so.shut(CloseSlowClient, "Too slow: reconnect with ?since=", 100*time.Millisecond)
 }
 
-// push queues a frame for this socket only; an overflow disconnects it.
-func (so *socket) push(f outFrame) {
+// send writes a frame for this socket only (op is a websocket message
+// type; at is when it was published, or zero); a backlog of
+// CHAT.SEND_QUEUE frames disconnects the socket as too slow.
+func (so *socket) send(op int, b []byte, at time.Time) {
 	so.mu.Lock()
 	if so.closed {
 		so.mu.Unlock()
 		return
 	}
-	if len(so.queue) >= so.srv.opts.Chat.SendQueue {
+	if so.conn.Backlog() >= so.srv.opts.Chat.SendQueue {
 		so.mu.Unlock()
 		so.Lagged()
 		return
 	}
-	so.queue = append(so.queue, f)
-	if !so.replaying || f.kind == framePing {
-		so.kick()
-	}
+	so.writeLocked(op, b, at)
 	so.mu.Unlock()
 }
 
-// kick starts the writer if it is not running and there is something to
-// write. so.mu is held.
-func (so *socket) kick() {
-	if !so.writing && len(so.queue) > 0 && !so.closed {
-		so.writing = true
-		go so.write()
-	}
-}
-
-// write is the writer of one burst: it writes what is queued and ends when
-// the queue is empty.
-func (so *socket) write() {
+// writeLocked writes one frame (the connection does not block); a failed
+// write closes the connection, which ends the reader. so.mu is held.
+func (so *socket) writeLocked(op int, b []byte, at time.Time) {
 	s := so.srv
-	for {
-		so.mu.Lock()
-		batch := so.queue
-		if len(batch) == 0 || so.closed {
-			so.writing = false
-			if cap(so.queue) > 8 {
-				so.queue = nil
-			}
-			so.mu.Unlock()
-			return
+	var err error
+	if op == websocket.TextMessage {
+		err = so.ws.WriteMessage(op, b)
+	} else {
+		err = so.ws.WriteControl(op, b, time.Time{})
+	}
+	if err != nil {
+		so.closed = true
+		so.pending = nil
+		_ = so.conn.Close()
+		return
+	}
+	if op == websocket.TextMessage {
+		s.metrics.chat.out.Inc()
+		if !at.IsZero() {
+			s.metrics.chat.fanout.Observe(time.Since(at).Seconds())
 		}
-		so.queue, so.spare = so.spare, nil
-		so.mu.Unlock()
-
-		deadline := time.Now().Add(s.opts.Chat.WriteTimeout)
-		_ = so.ws.SetWriteDeadline(deadline)
-		var err error
-		for _, f := range batch {
-			if f.kind == framePing {
-				err = so.ws.WriteControl(websocket.PingMessage, nil, deadline)
-			} else if f.kind == framePong {
-				err = so.ws.WriteControl(websocket.PongMessage, f.b, deadline)
-			} else if err = so.ws.WriteMessage(websocket.TextMessage, f.b); err == nil {
-				s.metrics.chat.out.Inc()
-				if !f.at.IsZero() {
-					s.metrics.chat.fanout.Observe(time.Since(f.at).Seconds())
-				}
-			}
-			if err != nil {
-				break
-			}
-		}
-		clear(batch)
-		so.mu.Lock()
-		if cap(batch) <= 8 {
-			so.spare = batch[:0]
-		}
-		if err != nil {
-			so.writing = false
-			so.closed = true
-			so.mu.Unlock()
-			_ = so.ws.NetConn().Close() // the reader ends and cleans up
-			return
-		}
-		so.mu.Unlock()
 	}
 }
 
@@ -780,10 +740,8 @@ func (so *socket) shut(code int, reason string, grace time.Duration) {
 		return
 	}
 	so.closed = true
-	so.queue, so.pending = nil, nil
+	so.pending = nil
 	so.mu.Unlock()
-	go func() {
-		_ = so.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
-		_ = so.ws.NetConn().SetReadDeadline(time.Now().Add(grace))
-	}()
+	_ = so.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+	_ = so.conn.SetReadDeadline(time.Now().Add(grace))
 }

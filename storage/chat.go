@@ -92,11 +92,10 @@ func (db *DB) lockRoom(id int64) (*liveRoom, func(), error) {
 			if err != nil {
 				return err
 			}
-			st, err := get(txn, roomStateKey(id), decodeRoomState)
-			if errors.Is(err, badger.ErrKeyNotFound) {
-				st, err = roomState{lastAt: room.CreatedAt}, nil
-			}
-			r.room, r.state = room, st
+			it := newTailIterator(txn)
+			defer it.Close()
+			r.room = room
+			r.state, _, err = roomTail(it, room)
 			return err
 		})
 		if err != nil {
@@ -155,7 +154,6 @@ func (db *DB) GetOrCreateRoom(ctx context.Context, a, b int64, now time.Time) (c
 			{pair, binary.BigEndian.AppendUint64(nil, uint64(id))},
 			{userRoomKey(u1, id), nil},
 			{userRoomKey(u2, id), nil},
-			{roomStateKey(id), encodeRoomState(roomState{lastAt: now})},
 		} {
 			if err := txn.Set(kv[0], kv[1]); err != nil {
 				return err
@@ -196,13 +194,14 @@ func (db *DB) ListRooms(ctx context.Context, user int64) ([]chelseru.RoomSummary
 		prefix := userRoomsPrefix(user)
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: true})
 		defer it.Close()
-		seek := append(bytes.Clone(prefix), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
-		for it.Seek(seek); it.Valid() && len(out) < DefaultMaxListRooms; it.Next() {
+		tail := newTailIterator(txn)
+		defer tail.Close()
+		for it.Seek(afterPrefix(prefix)); it.Valid() && len(out) < DefaultMaxListRooms; it.Next() {
 			id, ok := int64FromKeyEnd(it.Item().Key())
 			if !ok {
 				continue
 			}
-			s, err := roomSummary(txn, id, user)
+			s, err := roomSummary(txn, tail, id, user)
 			if errors.Is(err, badger.ErrKeyNotFound) {
 				continue
 			}
@@ -225,8 +224,9 @@ func (db *DB) ListRooms(ctx context.Context, user int64) ([]chelseru.RoomSummary
 	return out, nil
 }
 
-// roomSummary reads one line of user's room list.
-func roomSummary(txn *badger.Txn, id, user int64) (chelseru.RoomSummary, error) {
+// roomSummary reads one line of user's room list; tail is a
+// newTailIterator of txn.
+func roomSummary(txn *badger.Txn, tail *badger.Iterator, id, user int64) (chelseru.RoomSummary, error) {
 	room, err := get(txn, roomKey(id), decodeRoom)
 	if err != nil {
 		return chelseru.RoomSummary{}, err
@@ -235,21 +235,11 @@ func roomSummary(txn *badger.Txn, id, user int64) (chelseru.RoomSummary, error) 
 	if me < 0 {
 		return chelseru.RoomSummary{}, badger.ErrKeyNotFound
 	}
-	st, err := get(txn, roomStateKey(id), decodeRoomState)
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		st, err = roomState{lastAt: room.CreatedAt}, nil
-	}
+	st, last, err := roomTail(tail, room)
 	if err != nil {
 		return chelseru.RoomSummary{}, err
 	}
-	s := chelseru.RoomSummary{Room: room, Activity: st.lastAt}
-	if st.last > 0 {
-		rec, err := get(txn, chatKey(id, st.last), decodeChatMessage)
-		if err != nil && !errors.Is(err, badger.ErrKeyNotFound) {
-			return chelseru.RoomSummary{}, err
-		}
-		s.Last = rec.m
-	}
+	s := chelseru.RoomSummary{Room: room, Activity: st.lastAt, Last: last}
 	mark, err := get(txn, roomReadKey(id, user), decodeReadMark)
 	if err != nil && !errors.Is(err, badger.ErrKeyNotFound) {
 		return chelseru.RoomSummary{}, err
@@ -258,8 +248,44 @@ func roomSummary(txn *badger.Txn, id, user int64) (chelseru.RoomSummary, error) 
 	return s, nil
 }
 
-// AppendMessage implements chelseru.ChatStore. The message, the room's new
-// state and the client_id index entry are written together, in a
+// newTailIterator returns an iterator of txn for roomTail.
+func newTailIterator(txn *badger.Txn) *badger.Iterator {
+	return txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pChat), Reverse: true})
+}
+
+// afterPrefix returns a key above every key with prefix p (of the key
+// layouts here), where a reverse iterator starts a prefix's newest first.
+func afterPrefix(p []byte) []byte {
+	return append(bytes.Clone(p), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+}
+
+// roomTail reads a room's state from its newest message (whose record holds
+// the per-member counts), through it, a newTailIterator: the state is not
+// stored apart, so an append writes one record less. last is the newest
+// message (ID 0 when the room has none).
+func roomTail(it *badger.Iterator, room chelseru.Room) (st roomState, last chelseru.ChatMessage, err error) {
+	st.lastAt = room.CreatedAt
+	prefix := chatPrefix(room.ID)
+	it.Seek(afterPrefix(prefix))
+	if !it.ValidForPrefix(prefix) {
+		return st, last, nil
+	}
+	var rec chatRecord
+	if err := it.Item().Value(func(b []byte) error {
+		rec, err = decodeChatMessage(b)
+		return err
+	}); err != nil {
+		return st, last, err
+	}
+	st.last, st.count = rec.m.ID, rec.count
+	if rec.m.CreatedAt.After(st.lastAt) {
+		st.lastAt = rec.m.CreatedAt
+	}
+	return st, rec.m, nil
+}
+
+// AppendMessage implements chelseru.ChatStore. The message (with the
+// room's per-member counts) and the client_id index entry are written together, in a
 // transaction shared with concurrent appends of other rooms (a group
 // commit); it returns once that transaction has committed, i.e. reached
 // Badger's write-ahead log (and, with Options.SyncWrites, the disk).
@@ -319,9 +345,8 @@ func (db *DB) AppendMessage(ctx context.Context, m chelseru.ChatMessage) (chelse
 	if err != nil {
 		return chelseru.ChatMessage{}, false, fmt.Errorf("storage: append message: %w", err)
 	}
-	entries := make([]*badger.Entry, 2, 3)
+	entries := make([]*badger.Entry, 1, 2)
 	entries[0] = badger.NewEntry(chatKey(m.Room, m.ID), v)
-	entries[1] = badger.NewEntry(roomStateKey(m.Room), encodeRoomState(st))
 	if cidKey != nil {
 		entries = append(entries, badger.NewEntry(cidKey, binary.BigEndian.AppendUint64(nil, uint64(m.ID))))
 	}
@@ -345,7 +370,7 @@ func (db *DB) History(ctx context.Context, room, before int64, limit int) ([]che
 		if before > 0 {
 			seek = chatKey(room, before-1)
 		} else {
-			seek = append(bytes.Clone(prefix), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+			seek = afterPrefix(prefix)
 		}
 		for it.Seek(seek); it.Valid() && len(out) < limit; it.Next() {
 			if err := it.Item().Value(func(b []byte) error {

@@ -11,7 +11,7 @@ import (
 // Format bytes of the chat records (codec.go has the others).
 const (
 	fmtRoomv1        byte = 0x08
-	fmtRoomStatev1   byte = 0x09
+	_                byte = 0x09 // fmtRoomStatev1: the room-state records of earlier versions, no longer read
 	fmtChatMessagev1 byte = 0x0a
 	fmtReadMarkv1    byte = 0x0b
 )
@@ -21,7 +21,6 @@ const (
 	pRoom      = "room/"
 	pRoomPair  = "room-pair/"
 	pUserRooms = "user-rooms/"
-	pRoomState = "room-state/"
 	pChat      = "chat/"
 	pChatCID   = "chat-cid/"
 	pRoomRead  = "room-read/"
@@ -42,8 +41,6 @@ func roomPairKey(u1, u2 int64) []byte {
 func userRoomsPrefix(user int64) []byte { return append(appendInt64([]byte(pUserRooms), user), '/') }
 
 func userRoomKey(user, room int64) []byte { return appendInt64(userRoomsPrefix(user), room) }
-
-func roomStateKey(room int64) []byte { return appendInt64([]byte(pRoomState), room) }
 
 func chatPrefix(room int64) []byte { return append(appendInt64([]byte(pChat), room), '/') }
 
@@ -89,28 +86,11 @@ func decodeRoom(b []byte) (chelseru.Room, error) {
 
 // roomState is what a room's next append needs: its newest id, its last
 // activity and how many messages each member has sent (for unread counts).
-// It is written with every message, in the same transaction.
+// It is read from the newest message's record (roomTail), not stored.
 type roomState struct {
 	last   int64
 	lastAt time.Time
 	count  [2]int64 // messages sent by User1, User2
-}
-
-func encodeRoomState(s roomState) []byte {
-	e := encoder{b: make([]byte, 0, 40)}
-	e.b = append(e.b, fmtRoomStatev1)
-	e.int(s.last)
-	e.time(s.lastAt)
-	e.int(s.count[0])
-	e.int(s.count[1])
-	return e.b
-}
-
-func decodeRoomState(b []byte) (roomState, error) {
-	d := newDecoder(b, fmtRoomStatev1)
-	s := roomState{last: d.int(), lastAt: d.time()}
-	s.count[0], s.count[1] = d.int(), d.int()
-	return s, d.finish("room state")
 }
 
 // chatRecord is a stored message and the room's per-member message counts

@@ -54,9 +54,8 @@
 //	room/{id be64}                             Room record             none                  GetRoom, GetOrCreateRoom, ListRooms
 //	room-pair/{user1 be64}/{user2 be64}        room id (be64, plain)   none                  GetOrCreateRoom (user1 < user2)
 //	user-rooms/{user be64}/{room be64}         empty                   none                  ListRooms (reverse prefix scan of one user)
-//	room-state/{room be64}                     newest id, last         none                  AppendMessage (on first use of a room),
-//	                                           activity, messages                            ListRooms
-//	                                           per member
+//	room-state/{room be64}                     (earlier versions'      none                  nothing: a room's state is read from its
+//	                                           room state)                                   newest message (roomTail)
 //	chat/{room be64}/{id be64}                 message record (and     none                  AppendMessage, History (reverse scan),
 //	                                           the per-member counts                         MessagesAfter (forward scan), MarkRead,
 //	                                           once it was stored)                           ListRooms (the last message)
@@ -65,13 +64,13 @@
 //	                                           other's count there
 //
 // A room's appends are serialised in memory (a per-room mutex over the
-// room's state, loaded once, chat.go): the next id is the state's newest id
-// plus one, with no read. The message, the new room state and the client_id
-// entry are written together through the group commit, so a crash leaves
-// either all three or none. Unread counts are differences of per-member
-// message counts: the room state holds each member's total, each message
-// the totals once it was stored, and a read mark the other member's total
-// at the mark; no scan counts messages.
+// room's state, loaded once from the room's newest message, chat.go): the
+// next id is the state's newest id plus one, with no read. The message and
+// its client_id entry are written together through the group commit, so a
+// crash leaves both or neither. Unread counts are differences of per-member
+// message counts: each message holds the members' totals once it was
+// stored (so the newest one holds the room's), and a read mark the other
+// member's total at the mark; no scan counts messages.
 //
 // The per-number send limit is counted in the number's OTP record (Sends,
 // WindowEnd), in the write that stores the code: a used-up or discarded code

@@ -79,9 +79,12 @@ func TestGroupCommitSplitsTooBig(t *testing.T) {
 	var round []*groupWrite
 	for i := range 16 {
 		k := fmt.Appendf(nil, "big/%02d", i)
-		round = append(round, &groupWrite{entries: []*badger.Entry{badger.NewEntry(k, make([]byte, 128<<10))}})
+		round = append(round, &groupWrite{entries: []*badger.Entry{badger.NewEntry(k, make([]byte, 128<<10))}, wake: make(chan bool, 1)})
 	}
 	db.group.commit(round)
+	for _, w := range round {
+		<-w.wake // committed
+	}
 	if err := db.bdb.Update(func(txn *badger.Txn) error {
 		for i := range round {
 			if err := txn.SetEntry(badger.NewEntry(fmt.Appendf(nil, "big/%02d", i), make([]byte, 128<<10))); err != nil {
