@@ -12,28 +12,33 @@ import (
 // (far below Badger's per-transaction limits with the default memtable).
 const maxGroup = 128
 
+// maxInflight bounds the rounds committing at once: a round forms while
+// the one before is being written, so Badger's write goroutine always has
+// the next round ready, and the rounds stay large enough to share.
+const maxInflight = 2
+
 // groupCommit writes blind sets (no reads, so no conflicts) of concurrent
 // callers in one Badger transaction per round: a group commit. Every
 // transaction costs Badger a read timestamp, a commit timestamp, two
 // watermark updates and a hand-off to its write goroutine; a round pays
-// them once for every caller that arrived while the previous round was
-// being handed over. Durability is unchanged: write returns after the round
+// them once for every caller that arrived while earlier rounds were
+// committing. Durability is unchanged: write returns after the round
 // holding its entries has committed, with that round's error.
 //
-// There is no goroutine of its own. The first caller to find no round
-// being formed leads: it hands what is queued (its own entries first) to
-// Badger without waiting for the commit, passes the lead to the oldest
-// waiter, if any, then waits for its own round like everyone in it. Rounds
-// therefore overlap in Badger's write pipeline, which writes them in the
-// order they were handed over. Callers that must not interleave with other
-// writers of the same keys hold the stripe locks of those keys while they
-// call write, as CreateOTP does.
+// There is no goroutine of its own. A caller that finds no round forming
+// and fewer than maxInflight committing leads: it takes what is queued
+// (its own entries first), passes the lead on to the oldest waiter if
+// another round may start, commits its round, wakes the callers in it,
+// and passes the lead on if nobody holds it. Callers that must not
+// interleave with other writers of the same keys hold the stripe locks of
+// those keys while they call write, as CreateOTP does.
 type groupCommit struct {
 	bdb *badger.DB
 
-	mu      sync.Mutex
-	queue   []*groupWrite // waiting for a round, oldest first
-	leading bool          // a round is being formed
+	mu       sync.Mutex
+	queue    []*groupWrite // waiting for a round, oldest first
+	leading  bool          // a round is forming (the lead is held)
+	inflight int           // rounds committing
 }
 
 // groupWrite is one caller's entries and, once done, their outcome.
@@ -54,18 +59,13 @@ func (g *groupCommit) write(entries ...*badger.Entry) error {
 	w.entries, w.err = entries, nil
 	g.mu.Lock()
 	g.queue = append(g.queue, w)
-	lead := !g.leading
-	g.leading = true
-	g.mu.Unlock()
-	for !lead {
-		if done := <-w.wake; done {
-			break
-		}
-		lead = true // handed the lead: w is now the oldest waiter
-	}
+	lead := !g.leading && g.inflight < maxInflight
 	if lead {
-		g.lead()
-		<-w.wake // the round holding w has committed
+		g.leading = true
+	}
+	g.mu.Unlock()
+	if lead || !<-w.wake {
+		g.lead() // w is the oldest caller queued: its round holds it
 	}
 	err := w.err
 	w.entries, w.err = nil, nil
@@ -73,10 +73,9 @@ func (g *groupCommit) write(entries ...*badger.Entry) error {
 	return err
 }
 
-// lead hands one round to Badger: the queue up to maxGroup callers, the
-// leader first. It then passes the lead to the oldest caller still waiting,
-// or gives it up when none is. Every caller of the round, the leader
-// included, is woken with true once the round has committed.
+// lead takes one round (the queue up to maxGroup callers, the leader
+// first), commits it and wakes its callers but the leader. The lead passes
+// to the oldest caller still waiting as soon as another round may start.
 func (g *groupCommit) lead() {
 	g.mu.Lock()
 	n := min(len(g.queue), maxGroup)
@@ -85,71 +84,76 @@ func (g *groupCommit) lead() {
 	rest := copy(g.queue, g.queue[n:])
 	clear(g.queue[rest:])
 	g.queue = g.queue[:rest]
+	g.inflight++
+	g.leading = false
+	next := g.nextLeader()
 	g.mu.Unlock()
+	if next != nil {
+		next.wake <- false
+	}
 
 	g.commit(round)
+	// The leader is round[0]; it reads its result from its own struct and
+	// must not be woken (its wake channel holds at most one value).
+	for _, w := range round[1:] {
+		w.wake <- true
+	}
 
 	g.mu.Lock()
-	if len(g.queue) == 0 {
-		g.leading = false
-		g.mu.Unlock()
-		return
-	}
-	next := g.queue[0]
+	g.inflight--
+	next = g.nextLeader()
 	g.mu.Unlock()
-	next.wake <- false
+	if next != nil {
+		next.wake <- false
+	}
 }
 
-// commit hands the entries of round to Badger in one transaction; each
-// caller's outcome is recorded and the caller woken when it has committed.
-// A round too big for one transaction is split in halves (not expected with
-// maxGroup, but Badger's limits depend on its options).
+// nextLeader hands the lead to the oldest waiter when nobody holds it and
+// another round may start; it returns that waiter, to be woken with false.
+// g.mu is held.
+func (g *groupCommit) nextLeader() *groupWrite {
+	if g.leading || g.inflight >= maxInflight || len(g.queue) == 0 {
+		return nil
+	}
+	g.leading = true
+	return g.queue[0]
+}
+
+// commit writes the entries of round in one transaction and records the
+// outcome in each. A round too big for one transaction is split in halves
+// (not expected with maxGroup, but Badger's limits depend on its options).
 func (g *groupCommit) commit(round []*groupWrite) {
-	err := g.send(round)
+	err := g.update(round)
 	if errors.Is(err, badger.ErrTxnTooBig) && len(round) > 1 {
 		g.commit(round[:len(round)/2])
 		g.commit(round[len(round)/2:])
 		return
 	}
 	if err != nil {
-		done(round, err)
-	}
-}
-
-// done records the outcome of round and wakes its callers.
-func done(round []*groupWrite, err error) {
-	if err != nil {
 		err = fmt.Errorf("group commit of %d writes: %w", len(round), err)
 	}
 	for _, w := range round {
 		w.err = err
-		w.wake <- true
 	}
 }
 
-// send sets the entries of round in one transaction and hands it to
-// Badger's write pipeline; the callers are woken when it has committed.
-// An error before the hand-over (nothing was written) is returned instead.
-// A panic in Badger becomes the round's error: the leader must go on to
+// update sets the entries of round in one transaction. A panic in Badger
+// becomes the round's error: the leader must go on to wake its waiters and
 // pass the lead, or every later write would wait forever.
-func (g *groupCommit) send(round []*groupWrite) (err error) {
+func (g *groupCommit) update(round []*groupWrite) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("badger panicked: %v", p)
 		}
 	}()
-	if g.bdb.IsClosed() {
-		return badger.ErrDBClosed
-	}
-	txn := g.bdb.NewTransaction(true)
-	for _, w := range round {
-		for _, e := range w.entries {
-			if err := txn.SetEntry(e); err != nil {
-				txn.Discard()
-				return err
+	return g.bdb.Update(func(txn *badger.Txn) error {
+		for _, w := range round {
+			for _, e := range w.entries {
+				if err := txn.SetEntry(e); err != nil {
+					return err
+				}
 			}
 		}
-	}
-	txn.CommitWith(func(err error) { done(round, err) })
-	return nil
+		return nil
+	})
 }

@@ -67,8 +67,8 @@ func TestGroupCommitConcurrent(t *testing.T) {
 	}
 	db.group.mu.Lock()
 	defer db.group.mu.Unlock()
-	if db.group.leading || len(db.group.queue) != 0 {
-		t.Fatalf("after the last write: leading %v, %d queued", db.group.leading, len(db.group.queue))
+	if db.group.leading || db.group.inflight != 0 || len(db.group.queue) != 0 {
+		t.Fatalf("after the last write: leading %v, %d rounds committing, %d queued", db.group.leading, db.group.inflight, len(db.group.queue))
 	}
 }
 
@@ -79,12 +79,9 @@ func TestGroupCommitSplitsTooBig(t *testing.T) {
 	var round []*groupWrite
 	for i := range 16 {
 		k := fmt.Appendf(nil, "big/%02d", i)
-		round = append(round, &groupWrite{entries: []*badger.Entry{badger.NewEntry(k, make([]byte, 128<<10))}, wake: make(chan bool, 1)})
+		round = append(round, &groupWrite{entries: []*badger.Entry{badger.NewEntry(k, make([]byte, 128<<10))}})
 	}
 	db.group.commit(round)
-	for _, w := range round {
-		<-w.wake // committed
-	}
 	if err := db.bdb.Update(func(txn *badger.Txn) error {
 		for i := range round {
 			if err := txn.SetEntry(badger.NewEntry(fmt.Appendf(nil, "big/%02d", i), make([]byte, 128<<10))); err != nil {
