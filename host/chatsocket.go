@@ -392,6 +392,7 @@ type socket struct {
 	expires  time.Time
 	nextPing time.Time
 	checking atomic.Bool // a session check is running
+	touched  time.Time   // when the reader last moved the read deadline (the reader's)
 
 	// mu guards what follows and serialises the writes of data frames.
 	mu        sync.Mutex
@@ -445,8 +446,26 @@ func (so *socket) control() bool {
 		so.send(websocket.PongMessage, payload, time.Time{})
 	}
 	_, _ = so.br.Discard(6 + n)
-	_ = so.ws.SetReadDeadline(time.Now().Add(so.srv.opts.Chat.IdleTimeout))
+	so.alive()
 	return true
+}
+
+// alive moves the read deadline out after the client sent something: at
+// most every eighth of CHAT.IDLE_TIMEOUT (up to a second), as each move
+// re-arms a runtime timer, and not once the socket is closing (shut set a
+// short deadline). Only the reader calls it.
+func (so *socket) alive() {
+	idle := so.srv.opts.Chat.IdleTimeout
+	now := time.Now()
+	if now.Sub(so.touched) < min(time.Second, idle/8) {
+		return
+	}
+	so.touched = now
+	so.mu.Lock()
+	if !so.closed {
+		_ = so.conn.SetReadDeadline(now.Add(idle))
+	}
+	so.mu.Unlock()
 }
 
 // idleWait blocks until the client has sent something, on a shallow stack:
@@ -468,8 +487,9 @@ func (so *socket) start(since int64) bool {
 	ws := so.ws
 	opts := &s.opts.Chat
 	ws.SetReadLimit(int64(s.chat.Options().MaxMessageChars)*6 + 1024)
-	_ = ws.SetReadDeadline(time.Now().Add(opts.IdleTimeout))
-	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(opts.IdleTimeout)) })
+	so.touched = time.Now()
+	_ = ws.SetReadDeadline(so.touched.Add(opts.IdleTimeout))
+	ws.SetPongHandler(func(string) error { so.alive(); return nil })
 	return so.replay(since)
 }
 
@@ -477,7 +497,6 @@ func (so *socket) start(since int64) bool {
 func (so *socket) read() {
 	defer so.end()
 	ws := so.ws
-	idle := so.srv.opts.Chat.IdleTimeout
 	var buf []byte // allocated with the first frame: none while idle
 	for {
 		if err := so.idleWait(); err != nil {
@@ -509,7 +528,7 @@ func (so *socket) read() {
 				return
 			}
 		}
-		_ = ws.SetReadDeadline(time.Now().Add(idle))
+		so.alive()
 		so.handle(buf)
 		if cap(buf) > 4096 {
 			buf = nil // keep no large buffer while idle
@@ -741,7 +760,7 @@ func (so *socket) shut(code int, reason string, grace time.Duration) {
 	}
 	so.closed = true
 	so.pending = nil
+	_ = so.conn.SetReadDeadline(time.Now().Add(grace))
 	so.mu.Unlock()
 	_ = so.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
-	_ = so.conn.SetReadDeadline(time.Now().Add(grace))
 }
