@@ -36,8 +36,10 @@ const (
 	MaxHistoryLimit     = 200
 	// replayPage is how many messages a replay reads at a time.
 	replayPage = 200
-	// orderStripes is the number of per-room ordering locks.
-	orderStripes = 1024
+	// orderStripes is the number of per-room ordering locks: rooms that
+	// share one wait for each other's commits, so many more than rooms in
+	// use at once on an edge box (64 KiB).
+	orderStripes = 8192
 )
 
 // Client-facing messages.

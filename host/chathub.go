@@ -97,12 +97,16 @@ func (h *socketHub) remove(so *socket) {
 
 // revoke closes the sockets of a revoked session with 4401.
 func (h *socketHub) revoke(sessionID int64) {
+	var list []*socket
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	for so := range h.all {
 		if so.p.SessionID == sessionID {
-			so.shut(CloseUnauthorized, "Session revoked.", closeGrace)
+			list = append(list, so)
 		}
+	}
+	h.mu.Unlock()
+	for _, so := range list { // shut writes a close frame: not under h.mu
+		so.shut(CloseUnauthorized, "Session revoked.", closeGrace)
 	}
 }
 
@@ -119,22 +123,28 @@ func (h *socketHub) sweep() {
 	defer close(h.done)
 	t := time.NewTicker(sweepEvery)
 	defer t.Stop()
+	var due []*socket
 	for {
 		select {
 		case <-h.stop:
 			return
 		case now := <-t.C:
+			due = due[:0]
 			h.mu.Lock()
 			for so := range h.all {
 				if !so.nextPing.After(now) {
 					so.nextPing = now.Add(h.srv.opts.Chat.PingInterval)
-					so.send(websocket.PingMessage, nil, time.Time{})
+					due = append(due, so)
 				}
 				if !so.expires.IsZero() && !so.expires.After(now) && so.checking.CompareAndSwap(false, true) {
 					go h.recheck(so)
 				}
 			}
 			h.mu.Unlock()
+			for _, so := range due { // a ping is a write: not under h.mu
+				so.send(websocket.PingMessage, nil, time.Time{})
+			}
+			clear(due)
 		}
 	}
 }
@@ -172,10 +182,15 @@ func (h *socketHub) shutdown(ctx context.Context) error {
 		h.closed = true
 		close(h.stop)
 	}
+	list := make([]*socket, 0, len(h.all))
 	for so := range h.all {
-		so.shut(websocket.CloseGoingAway, "Server shutting down.", closeGrace)
+		list = append(list, so)
 	}
 	h.mu.Unlock()
+	// Sockets registered from now on are shut by register (h.closed).
+	for _, so := range list { // shut writes a close frame: not under h.mu
+		so.shut(websocket.CloseGoingAway, "Server shutting down.", closeGrace)
+	}
 	<-h.done
 	waited := make(chan struct{})
 	go func() {
