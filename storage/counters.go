@@ -29,21 +29,20 @@ type counter struct {
 }
 
 // counters is the in-memory authority for rate-limit windows. Take checks and
-// counts here under one short mutex, instead of a Badger transaction per call:
-// with every request of a busy client address (a carrier's NAT, say) on one
-// key, a transaction held across its commit serialised them all and capped
-// /api/otp/send/ at a few thousand requests a second. A flusher writes changed
-// windows to Badger every flush interval and on Close, with a TTL at the
-// window's end, so counts survive a restart; a crash loses at most one
-// interval's counts. Windows are loaded from Badger on first use, and clean or
-// ended ones are dropped when the cache is full.
+// counts here under one short mutex instead of a Badger transaction per call,
+// which would serialise every request of one busy client address (a
+// carrier's NAT) on its key's lock across a commit (docs/RATIONALE.md, "Write
+// path: what each layer earns"). A flusher writes changed windows to Badger
+// every flush interval and on Close, with a TTL at the window's end, so
+// counts survive a restart; a crash loses at most one interval's counts.
+// Windows are loaded from Badger on first use, and clean or ended ones are
+// dropped when the cache is full.
 type counters struct {
 	db  *DB
 	max int
 
-	mu     sync.Mutex
-	m      map[string]*counter
-	stored *presence // windows that may be in Badger but not in m
+	mu sync.Mutex
+	m  map[string]*counter
 
 	// flushMu serialises flushes (the timer's, Close's, Backup's and a full
 	// cache's), so an entry is never dropped while its write is in flight.
@@ -53,8 +52,7 @@ type counters struct {
 }
 
 func newCounters(db *DB, maxEntries int) *counters {
-	return &counters{db: db, max: maxEntries, m: make(map[string]*counter), stored: newPresence(time.Now()),
-		stop: make(chan struct{}), done: make(chan struct{})}
+	return &counters{db: db, max: maxEntries, m: make(map[string]*counter), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
 // run flushes every interval until close.
@@ -78,17 +76,15 @@ func (c *counters) run(interval time.Duration) {
 func (c *counters) close() error {
 	close(c.stop)
 	<-c.done
-	<-c.stored.scanned
 	return c.flush(false)
 }
 
 // load reads the stored count of each window that is neither cached nor
-// loaded yet, and may be in Badger, into found (made when nil), and marks
-// every window it looked at as loaded.
+// loaded yet into found (made when nil), and marks every window it looked at
+// as loaded.
 func (c *counters) load(ws []window, found map[string]uint64) (map[string]uint64, error) {
 	var missing []*window
 	c.mu.Lock()
-	now := time.Now()
 	for i := range ws {
 		w := &ws[i]
 		if w.loaded {
@@ -98,9 +94,7 @@ func (c *counters) load(ws []window, found map[string]uint64) (map[string]uint64
 			continue
 		}
 		w.loaded = true
-		if !c.stored.absent(string(w.key), now) {
-			missing = append(missing, w)
-		}
+		missing = append(missing, w)
 	}
 	c.mu.Unlock()
 	if len(missing) == 0 {
@@ -204,13 +198,11 @@ func (c *counters) flush(evict bool) error {
 		switch {
 		case !now.Before(e.expires):
 			delete(c.m, k) // the window has ended: nothing to keep
-			c.stored.add(k, e.expires, now)
 		case e.dirty:
 			items = append(items, counterWrite{k, e.n, e.expires})
 			e.dirty = false
 		case evict:
 			delete(c.m, k)
-			c.stored.add(k, e.expires, now)
 		}
 	}
 	c.mu.Unlock()

@@ -13,13 +13,12 @@ import (
 const maxGroup = 128
 
 // groupCommit writes blind sets (no reads, so no conflicts) of concurrent
-// callers in one Badger transaction each round: a group commit. Every
-// transaction costs Badger a read timestamp, a commit timestamp, two
-// watermark updates and a hand-off to its write goroutine; under load one
-// round carries the writes of every caller that arrived while the previous
-// round was committing, so those costs are paid once per round instead of
-// once per caller. Durability is unchanged: write returns after the round
-// holding its entries has committed, with that round's error.
+// callers in one Badger transaction each round: a group commit. A round
+// carries the writes of every caller that arrived while the previous one
+// was committing, so a transaction's fixed costs are paid once per round,
+// not once per caller (docs/RATIONALE.md, "Write path: what each layer
+// earns"). Durability is unchanged: write returns after the round holding
+// its entries has committed, with that round's error.
 //
 // There is no goroutine of its own. The first caller to find no round in
 // progress leads: it commits what is queued (its own entries first), then
