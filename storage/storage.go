@@ -92,8 +92,9 @@ type Options struct {
 	// MaxListSessions caps how many sessions ListSessions returns (the
 	// newest). Zero means DefaultMaxListSessions.
 	MaxListSessions int
-	// Now is the clock used for the store's own expiry checks (Badger's TTLs
-	// always use the real clock). Nil means time.Now; tests set it.
+	// Now is the store's clock: it decides expiry and places CreateOTP's
+	// send window (Badger's TTLs always use the real clock). Nil means
+	// time.Now; tests set it.
 	Now func() time.Time
 	// CounterFlushInterval is how often rate-limit counts held in memory are
 	// written to Badger (a crash loses at most this much counting). Zero
