@@ -8,14 +8,17 @@ import (
 	"github.com/chelseru/chelseru"
 )
 
-// TestCreateOTPOneClock: the store's clock alone decides a code's expiry and
-// places the per-number send window, in CreateOTP and VerifyOTP alike. The
-// clock here runs months ahead of the real one, so a step that read another
-// clock would disagree with the others.
+// TestCreateOTPOneClock: the store's clock alone decides a code's expiry,
+// places the per-number send window and runs the filter that skips reads of
+// numbers without a record, in CreateOTP and VerifyOTP alike. The clock here
+// runs months ahead of the real one, so a step that read another clock would
+// disagree with the others (the filter would see expiries months away and
+// turn itself off).
 func TestCreateOTPOneClock(t *testing.T) {
 	var clk clock
-	db := openTest(t, Options{Now: clk.Now})
 	clk.Advance(time.Until(time.Date(2027, 3, 1, 12, 50, 0, 0, time.UTC)))
+	db := openTest(t, Options{Now: clk.Now})
+	<-db.otpSeen.scanned
 	limit := chelseru.SendLimit{Max: 2, Window: time.Hour}
 	create := func(hash string) (chelseru.OTP, error) {
 		return db.CreateOTP(ctx, chelseru.OTP{Mobile: mobile, Hash: []byte(hash), ExpiresAt: clk.Now().Add(2 * time.Minute)}, limit)
@@ -54,5 +57,8 @@ func TestCreateOTPOneClock(t *testing.T) {
 	wantErr(t, err, nil)
 	if s := storedOTP(t, db); s.Sends != 1 || !s.WindowEnd.Equal(thirteen.Add(time.Hour)) {
 		t.Fatalf("next window: %d sends to %v, want 1 to 14:00", s.Sends, s.WindowEnd)
+	}
+	if db.otpSeen.absent(string(otpKey(mobile)), clk.Now()) || !db.otpSeen.absent(string(otpKey("09120000000")), clk.Now()) {
+		t.Fatal("the filter is off or forgot the number: it judged expiries by another clock")
 	}
 }

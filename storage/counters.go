@@ -41,8 +41,9 @@ type counters struct {
 	db  *DB
 	max int
 
-	mu sync.Mutex
-	m  map[string]*counter
+	mu     sync.Mutex
+	m      map[string]*counter
+	stored *presence // windows that may be in Badger but not in m (by the real clock)
 
 	// flushMu serialises flushes (the timer's, Close's, Backup's and a full
 	// cache's), so an entry is never dropped while its write is in flight.
@@ -52,7 +53,8 @@ type counters struct {
 }
 
 func newCounters(db *DB, maxEntries int) *counters {
-	return &counters{db: db, max: maxEntries, m: make(map[string]*counter), stop: make(chan struct{}), done: make(chan struct{})}
+	return &counters{db: db, max: maxEntries, m: make(map[string]*counter), stored: newPresence(time.Now),
+		stop: make(chan struct{}), done: make(chan struct{})}
 }
 
 // run flushes every interval until close.
@@ -76,15 +78,17 @@ func (c *counters) run(interval time.Duration) {
 func (c *counters) close() error {
 	close(c.stop)
 	<-c.done
+	<-c.stored.scanned
 	return c.flush(false)
 }
 
 // load reads the stored count of each window that is neither cached nor
-// loaded yet into found (made when nil), and marks every window it looked at
-// as loaded.
+// loaded yet, and may be in Badger, into found (made when nil), and marks
+// every window it looked at as loaded.
 func (c *counters) load(ws []window, found map[string]uint64) (map[string]uint64, error) {
 	var missing []*window
 	c.mu.Lock()
+	now := time.Now()
 	for i := range ws {
 		w := &ws[i]
 		if w.loaded {
@@ -94,7 +98,9 @@ func (c *counters) load(ws []window, found map[string]uint64) (map[string]uint64
 			continue
 		}
 		w.loaded = true
-		missing = append(missing, w)
+		if !c.stored.absent(string(w.key), now) {
+			missing = append(missing, w)
+		}
 	}
 	c.mu.Unlock()
 	if len(missing) == 0 {
@@ -198,11 +204,13 @@ func (c *counters) flush(evict bool) error {
 		switch {
 		case !now.Before(e.expires):
 			delete(c.m, k) // the window has ended: nothing to keep
+			c.stored.add(k, e.expires, now)
 		case e.dirty:
 			items = append(items, counterWrite{k, e.n, e.expires})
 			e.dirty = false
 		case evict:
 			delete(c.m, k)
+			c.stored.add(k, e.expires, now)
 		}
 	}
 	c.mu.Unlock()

@@ -127,19 +127,22 @@ func (db *DB) CreateOTP(ctx context.Context, o chelseru.OTP, limit chelseru.Send
 	if err := ctx.Err(); err != nil {
 		return chelseru.OTP{}, fmt.Errorf("storage: create otp: %w", err)
 	}
-	// Writers of key hold its stripe lock, so the record read here is the
-	// one the write below replaces, and the write is a blind set.
+	// A number that has had no record lately has none to read. Writers of
+	// key hold its stripe lock, so the record read here is the one the
+	// write below replaces, and the write is a blind set.
 	var cur chelseru.OTP
-	err = db.bdb.View(func(txn *badger.Txn) error {
-		var err error
-		cur, _, err = getOTP(txn, key)
-		return err
-	})
-	if err != nil {
-		return chelseru.OTP{}, fmt.Errorf("storage: create otp: %w", err)
-	}
-	if liveCode(cur, now) && !cur.Burnt {
-		return cur, fmt.Errorf("storage: create otp: live code: %w", chelseru.ErrExists)
+	if !db.otpSeen.absent(string(key), now) {
+		err := db.bdb.View(func(txn *badger.Txn) error {
+			var err error
+			cur, _, err = getOTP(txn, key)
+			return err
+		})
+		if err != nil {
+			return chelseru.OTP{}, fmt.Errorf("storage: create otp: %w", err)
+		}
+		if liveCode(cur, now) && !cur.Burnt {
+			return cur, fmt.Errorf("storage: create otp: live code: %w", chelseru.ErrExists)
+		}
 	}
 	o.Sends, o.WindowEnd = 0, time.Time{}
 	switch {
@@ -164,6 +167,7 @@ func (db *DB) CreateOTP(ctx context.Context, o chelseru.OTP, limit chelseru.Send
 	if err != nil {
 		return chelseru.OTP{}, fmt.Errorf("storage: create otp: %w", err)
 	}
+	db.otpSeen.add(string(key), otpKeep(o), now)
 	if err := db.group.write(e); err != nil {
 		return chelseru.OTP{}, fmt.Errorf("storage: create otp: %w", db.guard.mapErr(err))
 	}

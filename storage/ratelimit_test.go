@@ -181,6 +181,7 @@ func TestTakeSurvivesRestart(t *testing.T) {
 	db, err = Open(dir, Options{Logger: slog.New(slog.DiscardHandler), GCInterval: -1})
 	wantErr(t, err, nil)
 	defer db.Close()
+	<-db.counters.stored.scanned // the window found at start-up is known to the filter
 	if wait, err := db.Take(ctx, now, l); err != nil || wait != 0 {
 		t.Fatalf("third take after restart: wait %v, err %v; want admitted", wait, err)
 	}
@@ -193,6 +194,7 @@ func TestTakeSurvivesRestart(t *testing.T) {
 // keeps at most a bounded number in memory and loses no count.
 func TestTakeCacheBound(t *testing.T) {
 	db := openTest(t, Options{MaxCachedCounters: 2})
+	<-db.counters.stored.scanned // evicted windows are then found through the filter
 	now := time.Now()
 	for round := 0; round < 3; round++ {
 		for k := 0; k < 10; k++ {
@@ -213,6 +215,72 @@ func TestTakeCacheBound(t *testing.T) {
 	db.counters.mu.Unlock()
 	if n > 11 {
 		t.Errorf("%d windows cached, want the cache bounded", n)
+	}
+}
+
+// TestPresence: the filter answers "absent" only for keys it has never
+// seen, keeps a key for at least presencePeriod, stops answering once a key
+// may outlive it, and answers nothing before the start-up scan.
+func TestPresence(t *testing.T) {
+	now := time.Now()
+	soon := now.Add(time.Minute)
+	p := newPresence(func() time.Time { return now })
+	if p.absent("rl/a", now) {
+		t.Fatal("absent before the start-up scan")
+	}
+	p.ready = true
+	if !p.absent("rl/a", now) {
+		t.Fatal("an unseen key is not absent")
+	}
+	p.add("rl/a", soon, now)
+	if p.absent("rl/a", now) {
+		t.Fatal("an added key is absent")
+	}
+	later := now.Add(presencePeriod + time.Minute) // one rotation: still known
+	if p.absent("rl/a", later) {
+		t.Fatal("forgotten after one rotation")
+	}
+	if !p.absent("rl/a", later.Add(presencePeriod+time.Minute)) {
+		t.Fatal("still known after two rotations")
+	}
+	misses := 0
+	for i := 0; i < 10000; i++ {
+		p.add(fmt.Sprintf("rl/key-%d", i), soon, now)
+	}
+	for i := 0; i < 10000; i++ {
+		if !p.absent(fmt.Sprintf("rl/other-%d", i), now) {
+			misses++
+		}
+	}
+	if misses > 10 {
+		t.Errorf("%d false positives in 10000", misses)
+	}
+	p.add("rl/hourly", now.Add(time.Hour), now) // an hourly window just begun
+	if !p.absent("rl/b", now) {
+		t.Fatal("an hour-long key turned the filter off")
+	}
+	p.add("rl/long", now.Add(presencePeriod), now) // a key that outlives the filter
+	if p.absent("rl/b", now) {
+		t.Fatal("a key longer-lived than the filter was answered for")
+	}
+}
+
+// TestTakeSkipsReadForNewWindows: after the start-up scan, a window never
+// stored is counted from zero without a Badger read, and a stored one is
+// still read.
+func TestTakeSkipsReadForNewWindows(t *testing.T) {
+	db := openTest(t, Options{})
+	<-db.counters.stored.scanned
+	now := time.Now()
+	ws, err := windows(now, []chelseru.Limit{{Key: "new", Max: 1, Window: time.Hour}})
+	wantErr(t, err, nil)
+	if !db.counters.stored.absent(string(ws[0].key), now) {
+		t.Fatal("a window never stored is not known to be absent")
+	}
+	found, err := db.counters.load(ws, nil)
+	wantErr(t, err, nil)
+	if len(found) != 0 {
+		t.Fatalf("load found %v for a new window", found)
 	}
 }
 

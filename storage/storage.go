@@ -202,6 +202,7 @@ type DB struct {
 	locks    stripes
 	group    groupCommit // blind writes of concurrent callers, one transaction per round
 	counters *counters
+	otpSeen  *presence // OTP keys that may be stored (CreateOTP skips its read for others)
 	chat     chatRooms // state of the chat rooms in use (chat.go)
 	// disabledUsers counts user-disabled/ entries (admin.go).
 	disabledUsers atomic.Int64
@@ -282,7 +283,10 @@ func Open(dir string, opts Options) (*DB, error) {
 	db.locks.seed = maphash.MakeSeed()
 	db.group.bdb = bdb
 	db.counters = newCounters(db, opts.MaxCachedCounters)
+	db.otpSeen = newPresence(opts.Now)
 	go db.counters.run(opts.CounterFlushInterval)
+	go db.counters.stored.scan(db, pRateLimit, db.counters.stop)
+	go db.otpSeen.scan(db, pOTP, db.counters.stop)
 	if opts.GCInterval > 0 {
 		go db.gcLoop(opts.GCInterval)
 	} else {
@@ -350,6 +354,7 @@ func (db *DB) Close() error {
 		db.guard.next.Store(0) // measure now
 		if err := db.guard.check(); err != nil {
 			_ = db.counters.close() // its flush is refused: counts of the last second are lost
+			<-db.otpSeen.scanned
 			if serr := db.bdb.Sync(); serr != nil {
 				err = fmt.Errorf("%w (and syncing the log failed: %v)", err, serr)
 			}
@@ -360,6 +365,7 @@ func (db *DB) Close() error {
 		if err := db.counters.close(); err != nil {
 			errs = append(errs, err)
 		}
+		<-db.otpSeen.scanned // stopped by the counters' stop channel
 		for name, s := range db.seqs {
 			if err := s.Release(); err != nil {
 				errs = append(errs, fmt.Errorf("release sequence %s: %w", name, err))
