@@ -10,10 +10,11 @@ import (
 )
 
 // presence remembers, approximately, which keys of one kind may be stored in
-// Badger, so that a read sure to miss can be skipped: a new client address's
-// rate-limit window (the counters hold the windows in use; presence holds
-// those they dropped) and a new number's first code (CreateOTP). Why it
-// earns its place: docs/RATIONALE.md, "Write path: what each layer earns".
+// Badger, so that a read sure to miss can be skipped: a rate-limit window
+// never used before, such as a new client address's (the counters hold the
+// windows in use; presence holds those they dropped), and a new number's
+// first code (CreateOTP). Why it earns its place: docs/RATIONALE.md, "Write
+// path: what each layer earns".
 //
 // It is a Bloom filter in two generations, rotated every presencePeriod, so
 // a key stays in it for at least presencePeriod after it was added. Every
