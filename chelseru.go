@@ -47,12 +47,11 @@ type OTP struct {
 
 // SendLimit is the per-number send limit OTPStore.CreateOTP enforces: at
 // most Max codes per fixed Window, windows aligned to the Unix epoch and
-// placed by the caller's clock Now (as RateLimiter.Take places its windows).
+// placed by the store's clock, the one that also decides the code's expiry.
 // Max <= 0 means no limit.
 type SendLimit struct {
 	Max    int
 	Window time.Duration
-	Now    time.Time
 	// Uncounted, with Max > 0, checks and counts nothing in the number's
 	// record but keeps its count: the send was paid for elsewhere (the
 	// client address's own share of sends to the number).

@@ -479,7 +479,7 @@ func (s *Service) SendOTP(ctx context.Context, mobile, ip string) error {
 	otp := chelseru.OTP{Mobile: m, Hash: hash, ExpiresAt: now.Add(s.opts.OTPTTL), Requester: addr}
 	// The per-number limit is counted in the number's code record, in the
 	// same write as the code; the per-address one by the rate limiter.
-	perNumber := chelseru.SendLimit{Max: s.opts.SendsPerNumberPerHour, Window: time.Hour, Now: now}
+	perNumber := chelseru.SendLimit{Max: s.opts.SendsPerNumberPerHour, Window: time.Hour}
 	existing, err := s.store.CreateOTP(ctx, otp, perNumber)
 	paid := false // the address's limits are taken already
 	if errors.Is(err, chelseru.ErrLimited) && s.opts.SendsPerNumberPerIPPerHour > 0 && addr != "" {

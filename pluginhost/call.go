@@ -38,12 +38,10 @@ var errSendTimeout = errors.New("send exceeded SMS.TIMEOUT")
 
 // Connection limits of the provider clients. Sends are not bounded by the
 // instance pool (an instance is released during the round trip), so the
-// idle pool per host must cover the sends in flight at once: with 32 idle
-// connections per host, a load test of 64 concurrent sends closed and
-// redialled a connection on most sends (17k sockets in TIME_WAIT, ~7% of the
-// server's CPU in dials). maxConnsPerHost bounds what a burst can open
-// towards one provider; sends over it wait for a connection, within
-// SMS.TIMEOUT.
+// idle pool per host must cover the sends in flight at once, or sends close
+// and redial connections (docs/RATIONALE.md, "Plugins"). maxConnsPerHost
+// bounds what a burst can open towards one provider; sends over it wait for
+// a connection, within SMS.TIMEOUT.
 const (
 	maxIdleConnsPerHost = 256
 	maxConnsPerHost     = 512
@@ -308,7 +306,7 @@ func tooLarge(maxBody int64, status int) error {
 func transportError(ctx context.Context, what string, err error) error {
 	if ctx.Err() != nil {
 		return &chelseru.SMSError{Class: chelseru.SMSTimeout, Text: "the provider did not answer in time",
-			Err: fmt.Errorf("%s: %w", what, causeOf(ctx))}
+			Err: fmt.Errorf("%s: %w", what, context.Cause(ctx))}
 	}
 	return &chelseru.SMSError{Class: chelseru.SMSTemporary, Code: "unreachable", Text: "the provider could not be reached",
 		Err: fmt.Errorf("%s: %w", what, err)}

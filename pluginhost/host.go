@@ -346,9 +346,11 @@ func (h *Host) send(ctx context.Context, msg chelseru.SMS) (chelseru.SMSResult, 
 		return chelseru.SMSResult{}, &chelseru.SMSError{Class: chelseru.SMSBadRequest, Code: "templates_unsupported",
 			Text: "this provider does not send templates"}
 	}
-	sc := newSendContext(ctx, h.cfg.Timeout, &callLog{name: m.name, secrets: m.secrets})
-	defer sc.release()
-	ctx = sc
+	// The send's deadline (SMS.TIMEOUT, or the caller's if earlier) and its
+	// callLog for the log import.
+	ctx = context.WithValue(ctx, pluginKey{}, &callLog{name: m.name, secrets: m.secrets})
+	ctx, cancel := context.WithTimeoutCause(ctx, h.cfg.Timeout, errSendTimeout)
+	defer cancel()
 
 	in := abi.Message{To: msg.To, Text: msg.Text, TemplateID: msg.TemplateID, Vars: msg.Vars, Ref: msg.Ref,
 		Params: messageParams(man, &msg), Time: sendTime(man, msg.Time)}
@@ -479,5 +481,5 @@ func (h *Host) pluginFailure(m *module, err error) error {
 }
 
 func timeoutError(ctx context.Context) error {
-	return &chelseru.SMSError{Class: chelseru.SMSTimeout, Text: "the provider did not answer in time", Err: causeOf(ctx)}
+	return &chelseru.SMSError{Class: chelseru.SMSTimeout, Text: "the provider did not answer in time", Err: context.Cause(ctx)}
 }

@@ -132,8 +132,7 @@ func TestCheck(t *testing.T) {
 // TestPoolWaitBoundedBySendDeadline: with the only instance busy (a guest
 // call that runs until its time limit), another send waits for an instance
 // only until its own SMS.TIMEOUT, and fails as a timeout while the busy call
-// is still running. The send's context makes its timer only for such a wait
-// (sendContext), so this is the path that proves it does.
+// is still running.
 func TestPoolWaitBoundedBySendDeadline(t *testing.T) {
 	h, _ := open(t, Config{
 		Service:      "HOSTILE_LOOP",

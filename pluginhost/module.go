@@ -481,7 +481,7 @@ func (m *module) get(ctx context.Context) (*instance, error) {
 		m.live.Add(1)
 		return in, nil
 	case <-ctx.Done():
-		return nil, causeOf(ctx)
+		return nil, context.Cause(ctx)
 	}
 }
 

@@ -29,21 +29,21 @@ type counter struct {
 }
 
 // counters is the in-memory authority for rate-limit windows. Take checks and
-// counts here under one short mutex, instead of a Badger transaction per call:
-// with every request of a busy client address (a carrier's NAT, say) on one
-// key, a transaction held across its commit serialised them all and capped
-// /api/otp/send/ at a few thousand requests a second. A flusher writes changed
-// windows to Badger every flush interval and on Close, with a TTL at the
-// window's end, so counts survive a restart; a crash loses at most one
-// interval's counts. Windows are loaded from Badger on first use, and clean or
-// ended ones are dropped when the cache is full.
+// counts here under one short mutex instead of a Badger transaction per call,
+// which would serialise every request of one busy client address (a
+// carrier's NAT) on its key's lock across a commit (docs/RATIONALE.md, "Write
+// path: what each layer earns"). A flusher writes changed windows to Badger
+// every flush interval and on Close, with a TTL at the window's end, so
+// counts survive a restart; a crash loses at most one interval's counts.
+// Windows are loaded from Badger on first use, and clean or ended ones are
+// dropped when the cache is full.
 type counters struct {
 	db  *DB
 	max int
 
 	mu     sync.Mutex
 	m      map[string]*counter
-	stored *presence // windows that may be in Badger but not in m
+	stored *presence // windows that may be in Badger but not in m (by the real clock)
 
 	// flushMu serialises flushes (the timer's, Close's, Backup's and a full
 	// cache's), so an entry is never dropped while its write is in flight.
@@ -53,7 +53,7 @@ type counters struct {
 }
 
 func newCounters(db *DB, maxEntries int) *counters {
-	return &counters{db: db, max: maxEntries, m: make(map[string]*counter), stored: newPresence(time.Now()),
+	return &counters{db: db, max: maxEntries, m: make(map[string]*counter), stored: newPresence(time.Now),
 		stop: make(chan struct{}), done: make(chan struct{})}
 }
 

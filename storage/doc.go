@@ -108,9 +108,8 @@
 // # Atomicity and expiry
 //
 // Every method is one Badger transaction, except that CreateOTP's write
-// shares one with the creates of concurrent callers (a group commit,
-// groupcommit.go: a transaction's fixed costs paid once per round, not once
-// per code); it has committed when CreateOTP returns. Writers of the same key are also
+// shares one with the writes of concurrent callers (a group commit,
+// groupcommit.go); it has committed when CreateOTP returns. Writers of the same key are also
 // serialised in-process by striped locks, so a contended key (one number's
 // OTP under a brute-force attempt, one rate-limit window) never loses its
 // updates or exhausts retries; badger.ErrConflict is still retried a bounded

@@ -18,12 +18,12 @@ const maxGroup = 128
 const maxInflight = 2
 
 // groupCommit writes blind sets (no reads, so no conflicts) of concurrent
-// callers in one Badger transaction per round: a group commit. Every
-// transaction costs Badger a read timestamp, a commit timestamp, two
-// watermark updates and a hand-off to its write goroutine; a round pays
-// them once for every caller that arrived while earlier rounds were
-// committing. Durability is unchanged: write returns after the round
-// holding its entries has committed, with that round's error.
+// callers in one Badger transaction per round: a group commit. A round
+// carries the writes of every caller that arrived while earlier rounds were
+// committing, so a transaction's fixed costs are paid once per round, not
+// once per caller (docs/RATIONALE.md, "Write path: what each layer earns").
+// Durability is unchanged: write returns after the round holding its
+// entries has committed, with that round's error.
 //
 // There is no goroutine of its own. A caller that finds no round forming
 // and fewer than maxInflight committing leads: it takes what is queued

@@ -40,11 +40,11 @@ func getOTP(txn *badger.Txn, key []byte) (chelseru.OTP, bool, error) {
 	return o, true, nil
 }
 
-// live reports whether o holds a code that has not expired (by the store's
-// clock: Badger's TTL is only second-grained). A record can outlive its code
-// to keep the number's send count.
-func (db *DB) live(o chelseru.OTP) bool {
-	return len(o.Hash) > 0 && db.opts.Now().Before(o.ExpiresAt)
+// liveCode reports whether o holds a code that has not expired at now (the
+// store's clock: Badger's TTL is only second-grained). A record can outlive
+// its code to keep the number's send count.
+func liveCode(o chelseru.OTP, now time.Time) bool {
+	return len(o.Hash) > 0 && now.Before(o.ExpiresAt)
 }
 
 // setOTP writes o at key in txn.
@@ -78,10 +78,10 @@ func otpKeep(o chelseru.OTP) time.Time {
 }
 
 // retireCode writes cur at key without its code (used up or discarded),
-// keeping the send count while its window lasts, or deletes the record when
-// nothing in it is worth keeping.
-func (db *DB) retireCode(txn *badger.Txn, key []byte, cur chelseru.OTP) error {
-	if cur.Sends == 0 || !db.opts.Now().Before(cur.WindowEnd) {
+// keeping the send count while its window lasts at now, or deletes the
+// record when nothing in it is worth keeping.
+func retireCode(txn *badger.Txn, key []byte, cur chelseru.OTP, now time.Time) error {
+	if cur.Sends == 0 || !now.Before(cur.WindowEnd) {
 		return txn.Delete(key)
 	}
 	cur.Hash, cur.Attempts, cur.Burnt, cur.Requester = nil, 0, false, ""
@@ -91,14 +91,16 @@ func (db *DB) retireCode(txn *badger.Txn, key []byte, cur chelseru.OTP) error {
 // CreateOTP implements chelseru.OTPStore. The number's record lives under
 // otp/{mobile} with a Badger TTL at the later of o.ExpiresAt (which must be
 // in the future) and the end of the send window, and carries the window's
-// send count, so the per-number limit costs no record of its own. The write
-// shares a transaction with concurrent creates (groupCommit) and has
+// send count, so the per-number limit costs no record of its own. The
+// store's clock, read once, decides expiry and places the send window. The
+// write shares a transaction with concurrent creates (groupCommit) and has
 // committed when CreateOTP returns.
 func (db *DB) CreateOTP(ctx context.Context, o chelseru.OTP, limit chelseru.SendLimit) (chelseru.OTP, error) {
 	if err := checkMobile(o.Mobile); err != nil {
 		return chelseru.OTP{}, fmt.Errorf("storage: create otp: %w", err)
 	}
-	if !db.opts.Now().Before(o.ExpiresAt) {
+	now := db.opts.Now()
+	if !now.Before(o.ExpiresAt) {
 		return chelseru.OTP{}, errors.New("storage: create otp: expiry is not in the future")
 	}
 	if len(o.Requester) > maxLimitKeyLen {
@@ -109,7 +111,7 @@ func (db *DB) CreateOTP(ctx context.Context, o chelseru.OTP, limit chelseru.Send
 		if limit.Window < time.Millisecond {
 			return chelseru.OTP{}, fmt.Errorf("storage: create otp: send window must be at least 1ms, got %v", limit.Window)
 		}
-		_, windowEnd = fixedWindow(limit.Now, limit.Window)
+		_, windowEnd = fixedWindow(now, limit.Window)
 	}
 	key := otpKey(o.Mobile)
 	release, err := db.enter("create otp")
@@ -127,20 +129,18 @@ func (db *DB) CreateOTP(ctx context.Context, o chelseru.OTP, limit chelseru.Send
 	}
 	// A number that has had no record lately has none to read. Writers of
 	// key hold its stripe lock, so the record read here is the one the
-	// write below replaces.
-	now := time.Now()
+	// write below replaces, and the write is a blind set.
 	var cur chelseru.OTP
 	if !db.otpSeen.absent(string(key), now) {
-		var found bool
 		err := db.bdb.View(func(txn *badger.Txn) error {
 			var err error
-			cur, found, err = getOTP(txn, key)
+			cur, _, err = getOTP(txn, key)
 			return err
 		})
 		if err != nil {
 			return chelseru.OTP{}, fmt.Errorf("storage: create otp: %w", err)
 		}
-		if found && db.live(cur) && !cur.Burnt {
+		if liveCode(cur, now) && !cur.Burnt {
 			return cur, fmt.Errorf("storage: create otp: live code: %w", chelseru.ErrExists)
 		}
 	}
@@ -191,7 +191,7 @@ func (db *DB) DeleteOTP(ctx context.Context, mobile string, hash []byte, unsend 
 		if unsend && cur.Sends > 0 {
 			cur.Sends--
 		}
-		return db.retireCode(txn, key, cur)
+		return retireCode(txn, key, cur, db.opts.Now())
 	})
 	if err != nil {
 		return fmt.Errorf("storage: delete otp: %w", err)
@@ -209,11 +209,12 @@ func (db *DB) VerifyOTP(ctx context.Context, mobile, from string, match func(che
 	key := otpKey(mobile)
 	var res chelseru.OTPCheck
 	err := db.update(ctx, "verify otp", [][]byte{key}, func(txn *badger.Txn) error {
+		now := db.opts.Now()
 		cur, found, err := getOTP(txn, key)
 		switch {
 		case err != nil:
 			return err
-		case !found || !db.live(cur):
+		case !found || !liveCode(cur, now):
 			res = chelseru.OTPMissing
 			return nil
 		case cur.Burnt:
@@ -221,7 +222,7 @@ func (db *DB) VerifyOTP(ctx context.Context, mobile, from string, match func(che
 			return nil
 		case match(cur):
 			res = chelseru.OTPMatched
-			return db.retireCode(txn, key, cur)
+			return retireCode(txn, key, cur, now)
 		case from != "" && cur.Requester != "" && from != cur.Requester:
 			// A stranger's wrong try: the caller counts it against the
 			// stranger; the requester's code is untouched.

@@ -367,7 +367,7 @@ func TestCreateOTPSendLimit(t *testing.T) {
 	// records by the real clock.
 	now := time.Date(2027, 3, 1, 12, 10, 0, 0, time.UTC)
 	clk.Advance(time.Until(now))
-	limit := func() chelseru.SendLimit { return chelseru.SendLimit{Max: 3, Window: time.Hour, Now: clk.Now()} }
+	limit := func() chelseru.SendLimit { return chelseru.SendLimit{Max: 3, Window: time.Hour} }
 	create := func(hash string) (chelseru.OTP, error) {
 		return db.CreateOTP(ctx, chelseru.OTP{Mobile: mobile, Hash: []byte(hash), ExpiresAt: clk.Now().Add(2 * time.Minute)}, limit())
 	}

@@ -10,11 +10,11 @@ import (
 )
 
 // presence remembers, approximately, which keys of one kind may be stored in
-// Badger, so that a read sure to miss can be skipped: a new number's first
-// rate-limit window (the counters hold the windows in use; presence holds
-// those they dropped) and its first code (CreateOTP). Such a read misses in
-// every memtable and level (docs/RATIONALE.md, "New rate-limit windows are
-// not read from Badger").
+// Badger, so that a read sure to miss can be skipped: a rate-limit window
+// never used before, such as a new client address's (the counters hold the
+// windows in use; presence holds those they dropped), and a new number's
+// first code (CreateOTP). Why it earns its place: docs/RATIONALE.md, "Write
+// path: what each layer earns".
 //
 // It is a Bloom filter in two generations, rotated every presencePeriod, so
 // a key stays in it for at least presencePeriod after it was added. Every
@@ -22,9 +22,12 @@ import (
 // TTL near or over presencePeriod, or a clock far off) turns the filter off
 // for good: absent then answers false. Until the background scan of the
 // stored keys at start-up has finished, absent answers false too. A false
-// positive only costs the read. It is safe for concurrent use.
+// positive only costs the read. Expiries and every now passed in are read
+// from one clock, the one the keys' owner judges expiry by (the counters:
+// the real clock; CreateOTP: the store's). It is safe for concurrent use.
 type presence struct {
-	scanned chan struct{} // closed when scan has returned
+	scanned chan struct{}    // closed when scan has returned
+	clock   func() time.Time // the owner's clock, read by scan
 
 	mu        sync.Mutex
 	seed      maphash.Seed
@@ -46,9 +49,10 @@ const (
 	presenceSlack = time.Minute
 )
 
-func newPresence(now time.Time) *presence {
-	return &presence{scanned: make(chan struct{}), seed: maphash.MakeSeed(),
-		cur: make([]uint64, presenceBits/64), prev: make([]uint64, presenceBits/64), rotate: now.Add(presencePeriod)}
+// newPresence returns an empty filter on the owner's clock.
+func newPresence(clock func() time.Time) *presence {
+	return &presence{scanned: make(chan struct{}), clock: clock, seed: maphash.MakeSeed(),
+		cur: make([]uint64, presenceBits/64), prev: make([]uint64, presenceBits/64), rotate: clock().Add(presencePeriod)}
 }
 
 // turn rotates the generations when due.
@@ -120,7 +124,7 @@ func (p *presence) scan(db *DB, prefix string, stop <-chan struct{}) {
 	publish := func() {
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		now := time.Now()
+		now := p.clock()
 		for _, k := range keys {
 			p.addLocked(k.key, k.expires, now)
 		}

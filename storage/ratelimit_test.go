@@ -224,7 +224,7 @@ func TestTakeCacheBound(t *testing.T) {
 func TestPresence(t *testing.T) {
 	now := time.Now()
 	soon := now.Add(time.Minute)
-	p := newPresence(now)
+	p := newPresence(func() time.Time { return now })
 	if p.absent("rl/a", now) {
 		t.Fatal("absent before the start-up scan")
 	}

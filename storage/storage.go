@@ -66,8 +66,8 @@ type Options struct {
 	// SyncWrites makes every commit wait for fsync. Off by default: a process
 	// crash (kill -9) loses no acknowledged write without it, because the
 	// page cache survives; only a power loss or kernel crash can lose the
-	// last writes. With it each commit costs an fsync (~0.43 ms here) and an
-	// OTP's life (set, get, delete) drops from ~32k/s to ~0.8k/s.
+	// last writes. With it each commit waits for an fsync
+	// (docs/RATIONALE.md, "Storage (Badger)").
 	SyncWrites bool
 	// GCInterval is how often value-log GC runs. Zero means
 	// DefaultGCInterval; a negative value disables the GC goroutine.
@@ -92,8 +92,9 @@ type Options struct {
 	// MaxListSessions caps how many sessions ListSessions returns (the
 	// newest). Zero means DefaultMaxListSessions.
 	MaxListSessions int
-	// Now is the clock used for the store's own expiry checks (Badger's TTLs
-	// always use the real clock). Nil means time.Now; tests set it.
+	// Now is the store's clock: it decides expiry and places CreateOTP's
+	// send window (Badger's TTLs always use the real clock). Nil means
+	// time.Now; tests set it.
 	Now func() time.Time
 	// CounterFlushInterval is how often rate-limit counts held in memory are
 	// written to Badger (a crash loses at most this much counting). Zero
@@ -282,7 +283,7 @@ func Open(dir string, opts Options) (*DB, error) {
 	db.locks.seed = maphash.MakeSeed()
 	db.group.bdb = bdb
 	db.counters = newCounters(db, opts.MaxCachedCounters)
-	db.otpSeen = newPresence(time.Now())
+	db.otpSeen = newPresence(opts.Now)
 	go db.counters.run(opts.CounterFlushInterval)
 	go db.counters.stored.scan(db, pRateLimit, db.counters.stop)
 	go db.otpSeen.scan(db, pOTP, db.counters.stop)
