@@ -161,11 +161,13 @@ func (p *adminPage) login(ctx *fasthttp.RequestCtx) {
 	cookie := ctx.Request.Header.Cookie(cookieCSRF)
 	sent := form.Peek("csrf")
 	if !sameOrigin(ctx) || len(cookie) == 0 || subtle.ConstantTimeCompare(cookie, sent) != 1 {
+		setAdminCode(ctx, CodeCSRFFailed)
 		p.loginForm(ctx, fasthttp.StatusForbidden, "The form expired or came from another site. Try again.")
 		return
 	}
 	if !p.a.tokenOK(bytes.TrimSpace(form.Peek("token"))) {
 		p.a.log.Warn("admin page: wrong token", "remote", ctx.RemoteIP().String())
+		setAdminCode(ctx, CodeInvalidAdminToken)
 		p.loginForm(ctx, fasthttp.StatusUnauthorized, "Wrong admin token.")
 		return
 	}
@@ -186,7 +188,7 @@ func (p *adminPage) logout(ctx *fasthttp.RequestCtx) {
 	id, ok := p.session(ctx)
 	sent := ctx.PostArgs().Peek("csrf")
 	if !ok || !sameOrigin(ctx) || subtle.ConstantTimeCompare([]byte(macHex(p.key, id)), sent) != 1 {
-		adminDetail(ctx, fasthttp.StatusForbidden, "CSRF check failed.")
+		adminDetailCode(ctx, fasthttp.StatusForbidden, CodeCSRFFailed, "CSRF check failed.")
 		return
 	}
 	p.sessions.remove(id)
@@ -206,6 +208,7 @@ func (p *adminPage) view(ctx *fasthttp.RequestCtx, id string) {
 	f, err := messageFilter(args)
 	if err != nil {
 		d.Error = "Check the search: " + fieldsText(err)
+		setAdminCode(ctx, CodeInvalid)
 		p.render(ctx, fasthttp.StatusBadRequest, d)
 		return
 	}
