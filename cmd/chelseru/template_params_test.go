@@ -17,7 +17,7 @@ import (
 // against a fake SMS.ir and SMS.TEMPLATE_PARAMS naming the OTP template's
 // parameter: the code reaches the provider under that name.
 func TestServeTemplateParams(t *testing.T) {
-	wasm, _ := filepath.Abs(filepath.Join("..", "..", "pluginhost", "builtin", "wasm", "sms_ir.wasm"))
+	wasm, _ := filepath.Abs(filepath.Join("..", "..", "bin", "plugins", "sms_ir.wasm"))
 	if _, err := os.Stat(wasm); err != nil {
 		t.Fatalf("built-in plugins are not built: run `make plugins` (%v)", err)
 	}
