@@ -29,7 +29,7 @@ plugins:
 		src=$${p%%:*}; name=$${p##*:}; \
 		echo "wasm  plugins/$$src -> $(BIN)/plugins/$$name.wasm"; \
 		GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o $(BIN)/plugins/$$name.wasm ./plugins/$$src/wasm || exit 1; \
-		cp $(BIN)/plugins/$$name.wasm $(EMBED)/$$name.wasm; \
+		gzip -9 -n -c $(BIN)/plugins/$$name.wasm >$(EMBED)/$$name.wasm.gz && rm -f $(EMBED)/$$name.wasm || exit 1; \
 	done
 
 ## build: the server binary (with the built-in plugins embedded) and the load tool
@@ -75,7 +75,7 @@ bench: server bench-tool
 	bash scripts/bench.sh
 
 clean:
-	rm -rf $(BIN) .bench $(DIST) $(EMBED)/*.wasm
+	rm -rf $(BIN) .bench $(DIST) $(EMBED)/*.wasm $(EMBED)/*.wasm.gz
 
 ## release: static, stripped, version-stamped binaries for every RELEASE_TARGETS
 ## platform in dist/, with SHA256SUMS (the wasm plugins are embedded in each)

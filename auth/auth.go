@@ -31,8 +31,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/medama-io/go-useragent"
-
 	"github.com/chelseru/chelseru"
 	"github.com/chelseru/chelseru/token"
 )
@@ -215,9 +213,6 @@ type Deps struct {
 	Now func() time.Time
 	// Logger receives operational messages; nil means slog.Default().
 	Logger *slog.Logger
-	// UserAgents parses user agents into device and browser; nil means a
-	// parser built by New (building one takes a few milliseconds).
-	UserAgents *useragent.Parser
 	// Imported, when set, knows the users imported from Django, whose
 	// simplejwt tokens are accepted within JWT.IMPORTED_TOKENS_UNTIL; nil
 	// means Store when it implements ImportedUsers (a wrapped store may not).
@@ -235,7 +230,6 @@ type Service struct {
 	key      []byte
 	now      func() time.Time
 	log      *slog.Logger
-	ua       *useragent.Parser
 	// refreshTTL and rotate are copied from the issuer's configuration.
 	refreshTTL time.Duration
 	rotate     bool
@@ -323,9 +317,6 @@ func New(opts Options, deps Deps) (*Service, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
 	}
-	if deps.UserAgents == nil {
-		deps.UserAgents = useragent.NewParser()
-	}
 	if deps.Imported == nil {
 		deps.Imported, _ = deps.Store.(ImportedUsers)
 	}
@@ -339,7 +330,6 @@ func New(opts Options, deps Deps) (*Service, error) {
 		key:        append([]byte(nil), deps.OTPKey...),
 		now:        deps.Now,
 		log:        deps.Logger,
-		ua:         deps.UserAgents,
 		refreshTTL: tc.RefreshLifetime,
 		rotate:     tc.Rotate,
 		hashSlots:  make(chan struct{}, opts.MaxConcurrentHashes),

@@ -194,10 +194,9 @@ func (s *Service) describeAgent(ua string) (device, browser string) {
 	if ua == "" {
 		return "", ""
 	}
-	a := s.ua.Parse(ua)
-	device = deviceFamily(ua, a.IsBot())
-	browser = string(a.Browser())
-	if v := a.BrowserVersionMajor(); browser != "" && v != "" {
+	browser, v, bot := parseBrowser(ua)
+	device = deviceFamily(ua, bot)
+	if browser != "" && v != "" {
 		browser += " " + v
 	}
 	return device, browser

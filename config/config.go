@@ -276,6 +276,11 @@ type SMS struct {
 	// PluginPoolSize is SMS.PLUGIN_POOL_SIZE, instances per plugin, 0 to
 	// 1024; default 0, meaning GOMAXPROCS.
 	PluginPoolSize int
+	// PluginIdleTimeout is SMS.PLUGIN_IDLE_TIMEOUT: after this long without
+	// a send, the plugin's idle instances are closed and the freed memory
+	// handed back to the OS (the next send starts one again, ~20 ms);
+	// default 30s (DefaultPluginIdleTimeout), 0 keeps them, at most 24h.
+	PluginIdleTimeout time.Duration
 	// PluginMaxResponseBytes is SMS.PLUGIN_MAX_RESPONSE_BYTES, the largest
 	// provider response body handed to a plugin, 1024 to 64 MiB; default
 	// 1048576 (1 MiB).
@@ -370,6 +375,7 @@ func Default() *Config {
 			PluginInterrupt:        "instrument",
 			PluginAllowedHosts:     map[string][]string{},
 			ProviderIdleTimeout:    DefaultProviderIdleTimeout,
+			PluginIdleTimeout:      DefaultPluginIdleTimeout,
 		},
 		Log:     Log{Level: slog.LevelInfo, Format: "text"},
 		Storage: Storage{MinFreeBytes: DefaultMinFreeBytes},

@@ -199,7 +199,7 @@ func TestErrors(t *testing.T) {
 		{"two documents", "SERVER: {}\n---\nJWT: {}\n", "config file holds more than one YAML document (line 2)"},
 		{"root is a list", "- a\n- b\n", "the config file must be a mapping of keys (SERVER, JWT, AUTH, SMS, LOG, STORAGE, CHAT), got a list (line 1)"},
 		{"root is a scalar", "hello\n", `the config file must be a mapping of keys (SERVER, JWT, AUTH, SMS, LOG, STORAGE, CHAT), got "hello" (line 1)`},
-		{"section is a scalar", "SMS: KAVENEGAR\n", `SMS must be a mapping of keys (TIMEOUT, USER_MESSAGES, USER_MESSAGES_PER_HOUR, SMS_SERVICE, SETTINGS, TEMPLATES, PLUGIN_SHA256, PLUGIN_MEMORY_LIMIT_MB, PLUGIN_CALL_TIMEOUT, PLUGIN_POOL_SIZE, PLUGIN_MAX_RESPONSE_BYTES, TEMPLATE_PARAMS, PLUGIN_MAX_MODULE_BYTES, PLUGIN_INTERRUPT, PLUGIN_ALLOWED_HOSTS, PLUGIN_OVERRIDES, PROVIDER_IDLE_TIMEOUT, MAX_PER_HOUR, MAX_PER_DAY), got "KAVENEGAR" (line 1)`},
+		{"section is a scalar", "SMS: KAVENEGAR\n", `SMS must be a mapping of keys (TIMEOUT, USER_MESSAGES, USER_MESSAGES_PER_HOUR, SMS_SERVICE, SETTINGS, TEMPLATES, PLUGIN_SHA256, PLUGIN_MEMORY_LIMIT_MB, PLUGIN_CALL_TIMEOUT, PLUGIN_POOL_SIZE, PLUGIN_IDLE_TIMEOUT, PLUGIN_MAX_RESPONSE_BYTES, TEMPLATE_PARAMS, PLUGIN_MAX_MODULE_BYTES, PLUGIN_INTERRUPT, PLUGIN_ALLOWED_HOSTS, PLUGIN_OVERRIDES, PROVIDER_IDLE_TIMEOUT, MAX_PER_HOUR, MAX_PER_DAY), got "KAVENEGAR" (line 1)`},
 		{"key is a list", "[a]: 1\n", "config file: keys must be plain names, got a list (line 1)"},
 
 		// Unknown and repeated keys.

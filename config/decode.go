@@ -132,6 +132,7 @@ func (d *decoder) rootFields() []field {
 			{"PLUGIN_MEMORY_LIMIT_MB", d.int(&c.SMS.PluginMemoryLimitMB)},
 			{"PLUGIN_CALL_TIMEOUT", d.duration(&c.SMS.PluginCallTimeout)},
 			{"PLUGIN_POOL_SIZE", d.int(&c.SMS.PluginPoolSize)},
+			{"PLUGIN_IDLE_TIMEOUT", d.duration(&c.SMS.PluginIdleTimeout)},
 			{"PLUGIN_MAX_RESPONSE_BYTES", d.int64(&c.SMS.PluginMaxResponseBytes)},
 			{"TEMPLATE_PARAMS", d.stringMap(&c.SMS.TemplateParams)},
 			{"PLUGIN_MAX_MODULE_BYTES", d.int(&c.SMS.PluginMaxModuleBytes)},

@@ -18,6 +18,11 @@ import (
 // than Apache's 5 s keep-alive timeout, the shortest common one.
 const DefaultProviderIdleTimeout = 4 * time.Second
 
+// DefaultPluginIdleTimeout is SMS.PLUGIN_IDLE_TIMEOUT's default: a server
+// sending a code at least every 30 s keeps its plugin instances warm; an
+// idle one gives their memory (~4 MB each) back.
+const DefaultPluginIdleTimeout = 30 * time.Second
+
 // stringList reads a list of strings (a single string is a list of one).
 func (d *decoder) stringList(dst *[]string) func(*yaml.Node, string) error {
 	return func(n *yaml.Node, key string) error {
@@ -99,6 +104,9 @@ func (c *Config) validatePlugins() error {
 			key := fmt.Sprintf("SMS.PLUGIN_OVERRIDES[%d]", i)
 			return c.errorf(key, "%s must be a service name such as KAVENEGAR_COM, got %s", key, q(k))
 		}
+	}
+	if err := c.durationBetween("SMS.PLUGIN_IDLE_TIMEOUT", s.PluginIdleTimeout, 0, 24*time.Hour); err != nil {
+		return err
 	}
 	return c.durationBetween("SMS.PROVIDER_IDLE_TIMEOUT", s.ProviderIdleTimeout, 100*time.Millisecond, 10*time.Minute)
 }

@@ -118,6 +118,7 @@ func sideServer(h fasthttp.RequestHandler, name string, log *slog.Logger) *fasth
 		NoDefaultContentType:         true,
 		SecureErrorLogMessage:        true,
 		Logger:                       fasthttpLogger{log},
+		ErrorHandler:                 sideError,
 	}
 }
 
@@ -202,13 +203,13 @@ func (a *Admin) bearerOK(ctx *fasthttp.RequestCtx) bool {
 	tok, ok := bytes.CutPrefix(h, []byte("Bearer "))
 	if len(h) == 0 || !ok {
 		ctx.Response.Header.Set(fasthttp.HeaderWWWAuthenticate, `Bearer realm="admin"`)
-		adminDetail(ctx, fasthttp.StatusUnauthorized, msgAdminNoToken)
+		adminDetailCode(ctx, fasthttp.StatusUnauthorized, CodeNotAuthenticated, msgAdminNoToken)
 		return false
 	}
 	if !a.tokenOK(bytes.TrimSpace(tok)) {
 		a.log.Warn("admin: wrong token", "remote", ctx.RemoteIP().String(), "path", string(ctx.Path()))
 		ctx.Response.Header.Set(fasthttp.HeaderWWWAuthenticate, `Bearer realm="admin", error="invalid_token"`)
-		adminDetail(ctx, fasthttp.StatusUnauthorized, msgAdminBadToken)
+		adminDetailCode(ctx, fasthttp.StatusUnauthorized, CodeInvalidAdminToken, msgAdminBadToken)
 		return false
 	}
 	return true
@@ -514,18 +515,20 @@ func (a *Admin) writeErr(ctx *fasthttp.RequestCtx, err error) {
 		return
 	}
 	if len(e.Fields) > 0 {
+		setAdminCode(ctx, errorCode(e))
 		writeAdminJSON(ctx, statusOf(e.Code), e.Fields)
 		return
 	}
 	if e.Err != nil {
 		a.log.Warn("admin: request refused", "path", string(ctx.Path()), "err", err)
 	}
-	adminDetail(ctx, statusOf(e.Code), e.Message)
+	adminDetailCode(ctx, statusOf(e.Code), errorCode(e), e.Message)
 }
 
-// adminDetail answers {"detail": msg}.
+// adminDetail answers {"detail": msg, "code": ...} with the code of status
+// (statusErrorCode) in X-Error-Code too.
 func adminDetail(ctx *fasthttp.RequestCtx, status int, msg string) {
-	writeAdminJSON(ctx, status, map[string]string{"detail": msg})
+	adminDetailCode(ctx, status, statusErrorCode(status), msg)
 }
 
 func notAllowed(ctx *fasthttp.RequestCtx, allow string) {

@@ -3,7 +3,6 @@ package host
 import (
 	"bytes"
 	"crypto/subtle"
-	"html/template"
 	"net/url"
 	"strconv"
 	"strings"
@@ -35,7 +34,6 @@ type adminPage struct {
 	a        *Admin
 	key      []byte // HMAC key of the logged-in CSRF tokens
 	sessions pageSessions
-	tmpl     *template.Template
 }
 
 func newAdminPage(a *Admin) (*adminPage, error) {
@@ -43,21 +41,10 @@ func newAdminPage(a *Admin) (*adminPage, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := template.New("page").Funcs(template.FuncMap{
-		"time": func(t time.Time) string {
-			if t.IsZero() {
-				return ""
-			}
-			return t.UTC().Format("2006-01-02 15:04:05Z")
-		},
-	}).Parse(pageHTML)
-	if err != nil {
-		return nil, err
-	}
-	return &adminPage{a: a, key: []byte(k), tmpl: t}, nil
+	return &adminPage{a: a, key: []byte(k)}, nil
 }
 
-// pageData is what the template shows.
+// pageData is what the page shows (renderPage).
 type pageData struct {
 	LoggedIn bool
 	CSRF     string
@@ -161,11 +148,13 @@ func (p *adminPage) login(ctx *fasthttp.RequestCtx) {
 	cookie := ctx.Request.Header.Cookie(cookieCSRF)
 	sent := form.Peek("csrf")
 	if !sameOrigin(ctx) || len(cookie) == 0 || subtle.ConstantTimeCompare(cookie, sent) != 1 {
+		setAdminCode(ctx, CodeCSRFFailed)
 		p.loginForm(ctx, fasthttp.StatusForbidden, "The form expired or came from another site. Try again.")
 		return
 	}
 	if !p.a.tokenOK(bytes.TrimSpace(form.Peek("token"))) {
 		p.a.log.Warn("admin page: wrong token", "remote", ctx.RemoteIP().String())
+		setAdminCode(ctx, CodeInvalidAdminToken)
 		p.loginForm(ctx, fasthttp.StatusUnauthorized, "Wrong admin token.")
 		return
 	}
@@ -186,7 +175,7 @@ func (p *adminPage) logout(ctx *fasthttp.RequestCtx) {
 	id, ok := p.session(ctx)
 	sent := ctx.PostArgs().Peek("csrf")
 	if !ok || !sameOrigin(ctx) || subtle.ConstantTimeCompare([]byte(macHex(p.key, id)), sent) != 1 {
-		adminDetail(ctx, fasthttp.StatusForbidden, "CSRF check failed.")
+		adminDetailCode(ctx, fasthttp.StatusForbidden, CodeCSRFFailed, "CSRF check failed.")
 		return
 	}
 	p.sessions.remove(id)
@@ -206,6 +195,7 @@ func (p *adminPage) view(ctx *fasthttp.RequestCtx, id string) {
 	f, err := messageFilter(args)
 	if err != nil {
 		d.Error = "Check the search: " + fieldsText(err)
+		setAdminCode(ctx, CodeInvalid)
 		p.render(ctx, fasthttp.StatusBadRequest, d)
 		return
 	}
@@ -262,62 +252,8 @@ func fieldsText(err error) string {
 
 func (p *adminPage) render(ctx *fasthttp.RequestCtx, status int, d pageData) {
 	var b bytes.Buffer
-	if err := p.tmpl.Execute(&b, d); err != nil {
-		p.a.writeErr(ctx, chelseru.Internal(err))
-		return
-	}
+	renderPage(&b, &d)
 	ctx.SetStatusCode(status)
 	ctx.SetContentType("text/html; charset=utf-8")
 	ctx.SetBody(b.Bytes())
 }
-
-const pageHTML = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>chelseru admin</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#222}
-table{border-collapse:collapse;margin:.5rem 0 1.5rem}
-th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}
-th{background:#f3f3f3}.err{color:#a00}.muted{color:#777}
-form.inline{display:inline}
-</style></head><body>
-<h1>chelseru admin</h1>
-{{if .Error}}<p class="err" id="error">{{.Error}}</p>{{end}}
-{{if not .LoggedIn}}
-<form method="post" action="/admin/login" id="login">
-<input type="hidden" name="csrf" value="{{.CSRF}}">
-<label>Admin token <input type="password" name="token" id="token" autocomplete="off" required></label>
-<button type="submit" id="signin">Sign in</button>
-</form>
-{{else}}
-<form method="post" action="/admin/logout" class="inline"><input type="hidden" name="csrf" value="{{.CSRF}}"><button type="submit" id="signout">Sign out</button></form>
-<form method="get" action="/admin/" id="search">
-<label>Mobile number <input type="text" name="mobile" id="mobile" value="{{.Mobile}}"></label>
-<label>Status <select name="status" id="status">
-<option value=""{{if eq .Status ""}} selected{{end}}>any</option>
-<option value="sent"{{if eq .Status "sent"}} selected{{end}}>sent</option>
-<option value="failed"{{if eq .Status "failed"}} selected{{end}}>failed</option>
-<option value="pending"{{if eq .Status "pending"}} selected{{end}}>pending</option>
-</select></label>
-<button type="submit" id="find">Search</button>
-</form>
-{{if .Searched}}
-<h2>Users</h2>
-{{if not .Users}}<p class="muted" id="no-users">No user with this number.</p>{{end}}
-{{range .Users}}
-<h3 class="user" data-id="{{.ID}}">{{.Username}} <span class="muted">(id {{.ID}}, group {{.Group}}, created {{time .CreatedAt}}{{if .Disabled}}, <strong>disabled</strong>{{end}})</span></h3>
-<table class="sessions"><tr><th>Session</th><th>Device</th><th>Browser</th><th>IP</th><th>Created</th><th>Last seen</th></tr>
-{{range .Sessions}}<tr class="session"><td>{{.ID}}</td><td>{{.Device}}</td><td>{{.Browser}}</td><td>{{.IP}}</td><td>{{time .CreatedAt}}</td><td>{{time .LastSeen}}</td></tr>
-{{else}}<tr><td colspan="6" class="muted">No live session.</td></tr>{{end}}
-</table>
-{{end}}
-{{end}}
-<h2>SMS log{{if .Mobile}} of {{.Mobile}}{{end}}</h2>
-<table id="messages"><tr><th>Id</th><th>To</th><th>Status</th><th>Text</th><th>Provider id</th><th>Error</th><th>Created</th></tr>
-{{range .Messages}}<tr class="message"><td>{{.ID}}</td><td>{{.Mobile}}</td><td>{{.Status}}</td><td>{{.Text}}</td><td>{{.ProviderMessageID}}</td><td>{{.ErrorClass}} {{.ErrorCode}} {{.ErrorText}}</td><td>{{time .CreatedAt}}</td></tr>
-{{else}}<tr><td colspan="7" class="muted">No message.</td></tr>{{end}}
-</table>
-{{if .NextURL}}<p><a href="{{.NextURL}}" id="older">Older messages</a></p>{{end}}
-{{end}}
-</body></html>
-`

@@ -34,6 +34,12 @@ const (
 	CodeProviderTimeout      = "provider_timeout"       // 504
 )
 
+// Error codes of the admin listener (SERVER.ADMIN_LISTEN) alone.
+const (
+	CodeInvalidAdminToken = "invalid_admin_token" // 401: an admin bearer token or page sign-in that is not SERVER.ADMIN_TOKEN
+	CodeCSRFFailed        = "csrf_failed"         // 403: an admin page form without its CSRF value, expired, or from another site
+)
+
 // errorCode is the X-Error-Code of a domain error: its Reason when set,
 // else a "code" it already carries in Extra (simplejwt's token_not_valid),
 // else the default of its Code. It is the one place codes are derived.

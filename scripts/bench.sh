@@ -213,7 +213,7 @@ fi
 # --- idle memory ----------------------------------------------------------
 progress "idle RSS"
 if rss=$(bash scripts/idle-rss.sh bin/chelseru); then
-	read -r rss_first rss_after rss_warm <<<"$rss"
+	read -r rss_first rss_after rss_warm rss_idle <<<"$rss"
 	say ""
 	say "## Idle memory (VmRSS, CONSOLE plugin, 20 codes asked)"
 	say ""
@@ -222,6 +222,7 @@ if rss=$(bash scripts/idle-rss.sh bin/chelseru); then
 	say "| first start, idle | $((rss_first / 1024)) MB |"
 	say "| first start, after the requests | $((rss_after / 1024)) MB |"
 	say "| warm restart (compilation cache), after the requests | $((rss_warm / 1024)) MB |"
+	say "| warm restart, idle past SMS.PLUGIN_IDLE_TIMEOUT (30 s) | $((rss_idle / 1024)) MB |"
 	say ""
 	say "Target (issue 13): at most 40 MB with the built-ins loaded and a warm cache."
 else

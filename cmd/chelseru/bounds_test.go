@@ -32,7 +32,7 @@ func writeModule(t *testing.T, dir, name string, p wg.Plugin) string {
 // chelseru_alloc is broken, each of which used to pass and then stop serve.
 func TestPluginCheckRunsModule(t *testing.T) {
 	dir := t.TempDir()
-	kave, _ := filepath.Abs(filepath.Join("..", "..", "pluginhost", "builtin", "wasm", "kavenegar_com.wasm"))
+	kave, _ := filepath.Abs(filepath.Join("..", "..", "bin", "plugins", "kavenegar_com.wasm"))
 	const key = "s3cr3t-kavenegar-key"
 	code, out, errs := chelseru(t, dir, "plugin", "check", kave, "--set", "KAVENEGAR_COM_API_KEY="+key)
 	if code != 0 || !strings.Contains(out, "dry send (request not sent): POST https://") {

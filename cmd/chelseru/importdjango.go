@@ -43,13 +43,13 @@ type importReport struct {
 	sessionsNew, sessionsKept, sessionsStale int
 	smsNew, smsKept                          int
 	otpSkipped                               int
-	chatRooms, chatMessages                  int
+	chat                                     chatReport
 	unknown                                  map[string]int
 }
 
 // cmdImportDjango imports a django-chelseru dumpdata file into the data
 // folder (which no server may have open): users (under their Django ids),
-// sessions and the SMS log. It is idempotent.
+// sessions, the SMS log, and chat rooms and messages. It is idempotent.
 func cmdImportDjango(args []string, stdout io.Writer) error {
 	fs := newFlags("import-django")
 	path := fs.String("config", "", "config file (YAML): import into its SERVER.DATA_DIR")
@@ -141,6 +141,8 @@ type importPlan struct {
 	users    []domain.User
 	sessions []plannedSession
 	sms      []plannedSMS
+	rooms    []plannedRoom
+	chat     []plannedChat // in timestamp order
 }
 
 type plannedSession struct {
@@ -181,7 +183,7 @@ func planImport(recs []djangoRecord, now time.Time, refresh time.Duration) (impo
 		mobile string
 	}
 	profiles := map[int64]profile{} // auth.user pk -> mobile profile
-	var authUsers, sessions, sms []djangoRecord
+	var authUsers, sessions, sms, chatRooms, chatMsgs []djangoRecord
 	for i, r := range recs {
 		switch {
 		case r.Model == "auth.user":
@@ -211,9 +213,9 @@ func planImport(recs []djangoRecord, now time.Time, refresh time.Duration) (impo
 			case "otpcode", "otp":
 				rep.otpSkipped++
 			case "chatroom", "room":
-				rep.chatRooms++
+				chatRooms = append(chatRooms, r)
 			case "message", "chatmessage":
-				rep.chatMessages++
+				chatMsgs = append(chatMsgs, r)
 			default:
 				rep.unknown[r.Model]++
 			}
@@ -315,11 +317,15 @@ func planImport(recs []djangoRecord, now time.Time, refresh time.Duration) (impo
 		m.UpdatedAt = m.CreatedAt
 		plan.sms = append(plan.sms, plannedSMS{pk, m})
 	}
+	var err error
+	if plan.rooms, plan.chat, err = planChat(chatRooms, chatMsgs, known, now, &rep.chat); err != nil {
+		return importPlan{}, rep, err
+	}
 	return plan, rep, nil
 }
 
 // apply writes the plan: users first (under their Django ids), then the
-// user id sequence moved past them, then sessions and the SMS log.
+// user id sequence moved past them, then sessions, the SMS log and chat.
 func (p importPlan) apply(ctx context.Context, db *storage.DB, rep *importReport, now time.Time) error {
 	var maxID int64
 	for _, u := range p.users {
@@ -359,7 +365,7 @@ func (p importPlan) apply(ctx context.Context, db *storage.DB, rep *importReport
 			rep.smsKept++
 		}
 	}
-	return nil
+	return applyChat(ctx, db, p.rooms, p.chat, &rep.chat)
 }
 
 // print writes the report, one line per kind.
@@ -368,7 +374,7 @@ func (r importReport) print(w io.Writer) {
 	fmt.Fprintf(w, "sessions: %d imported, %d already there, %d expired or of users not imported\n", r.sessionsNew, r.sessionsKept, r.sessionsStale)
 	fmt.Fprintf(w, "sms log: %d imported, %d already there\n", r.smsNew, r.smsKept)
 	fmt.Fprintf(w, "one-time codes: %d skipped (short-lived; users ask for a new one)\n", r.otpSkipped)
-	fmt.Fprintf(w, "chat: %d rooms and %d messages not imported yet (chat storage is not in this build)\n", r.chatRooms, r.chatMessages)
+	r.chat.print(w)
 	names := make([]string, 0, len(r.unknown))
 	for n := range r.unknown {
 		names = append(names, n)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -81,7 +82,8 @@ func TestImportDjango(t *testing.T) {
 		"sessions: 2 imported, 0 already there, 1 expired or of users not imported",
 		"sms log: 2 imported, 0 already there",
 		"one-time codes: 1 skipped",
-		"chat: 1 rooms and 2 messages not imported yet",
+		"chat rooms: 2 imported, 0 already there, 1 of users not imported (skipped)",
+		"chat messages: 5 imported, 0 already there, 2 skipped",
 		"other models: 3 records ignored (auth.group 1, contenttypes.contenttype 1, shop.order 1)",
 	} {
 		if !strings.Contains(out, want) {
@@ -96,6 +98,8 @@ func TestImportDjango(t *testing.T) {
 		"users: 0 imported, 3 already there",
 		"sessions: 0 imported, 2 already there",
 		"sms log: 0 imported, 2 already there",
+		"chat rooms: 0 imported, 2 already there",
+		"chat messages: 0 imported, 5 already there",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("second import: no %q in:\n%s", want, out)
@@ -134,6 +138,12 @@ func TestImportDjango(t *testing.T) {
 	if st, body := s.do("POST", "/api/token/refresh/", "", "application/json", `{"refresh":"`+legacyRefresh+`"}`); st != 401 {
 		t.Errorf("second exchange of one simplejwt refresh token: %d %s", st, body)
 	}
+	// The imported chat, through the real history API of a user who signs
+	// in with a code: each message once, oldest first by its Django
+	// timestamp (kept), not by pk.
+	userA, _ := s.login("09121234567") // Django user 7
+	checkImportedChat(t, s, userA)
+
 	// The imported user signs in under the Django id; a new user gets an id
 	// past every imported one.
 	access, _ := s.login("09351112233") // G0: a different user from G1-09351112233
@@ -210,5 +220,66 @@ func TestImportDjangoRefusesMalformed(t *testing.T) {
 	}
 	if code, _, _ := chelseru(t, dir, "import-django"); code != exitUsage {
 		t.Errorf("no file: exit %d, want %d", code, exitUsage)
+	}
+}
+
+// checkImportedChat checks, as user 7 of the fixture, the rooms and history
+// the fixture's chat records became.
+func checkImportedChat(t *testing.T, s *dsServer, access string) {
+	t.Helper()
+	st, body := s.do("GET", "/api/chat/rooms/", access, "", "")
+	var rooms []struct {
+		ID    int64 `json:"id"`
+		Other struct {
+			Username string `json:"username"`
+		} `json:"other"`
+	}
+	if st != 200 || json.Unmarshal([]byte(body), &rooms) != nil {
+		t.Fatalf("rooms: %d %s", st, body)
+	}
+	byOther := map[string]int64{}
+	for _, r := range rooms {
+		byOther[r.Other.Username] = r.ID
+	}
+	if len(rooms) != 2 || byOther["G1-09351112233"] == 0 || byOther["G0-09129998877"] == 0 {
+		t.Fatalf("rooms of user 7: %s", body)
+	}
+	type msg struct {
+		ID        int64  `json:"id"`
+		Message   string `json:"message"`
+		Sender    string `json:"sender"`
+		Timestamp string `json:"timestamp"`
+		ClientID  string `json:"client_id"`
+	}
+	history := func(room int64) []msg {
+		t.Helper()
+		st, body := s.do("GET", fmt.Sprintf("/api/chat/rooms/%d/messages/?limit=200", room), access, "", "")
+		var out []msg
+		if st != 200 || json.Unmarshal([]byte(body), &out) != nil {
+			t.Fatalf("history of room %d: %d %s", room, st, body)
+		}
+		slices.Reverse(out) // newest first on the wire
+		return out
+	}
+	got := history(byOther["G1-09351112233"])
+	want := []msg{
+		{Message: "first, though saved last", Sender: "G1-09351112233", Timestamp: "2025-11-05T10:00:30", ClientID: "django-44"},
+		{Message: "hi", Sender: "G0-09121234567", Timestamp: "2025-11-05T10:01:00", ClientID: "django-41"},
+		{Message: "hello", Sender: "G1-09351112233", Timestamp: "2025-11-05T10:02:00", ClientID: "django-42"},
+		{Message: "چطوری؟", Sender: "G0-09121234567", Timestamp: "2025-11-05T10:03:00.25", ClientID: "django-43"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("room with user 42: %d messages, want %d: %+v", len(got), len(want), got)
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.Message != w.Message || g.Sender != w.Sender || !strings.HasPrefix(g.Timestamp, w.Timestamp) ||
+			(g.ClientID != "" && g.ClientID != w.ClientID) || (i > 0 && g.ID <= got[i-1].ID) {
+			t.Errorf("message %d: %+v, want %+v (ids increasing)", i, g, w)
+		}
+	}
+	got = history(byOther["G0-09129998877"])
+	if len(got) != 1 || got[0].Message != "welcome" || got[0].Sender != "G0-09129998877" || !strings.HasPrefix(got[0].Timestamp, "2025-11-06T08:00:05") {
+		t.Errorf("room with user 1: %+v", got)
 	}
 }

@@ -156,7 +156,7 @@ func TestConfigCheckSpecFile(t *testing.T) {
 
 func TestPluginCheck(t *testing.T) {
 	dir := t.TempDir()
-	wasm, _ := filepath.Abs(filepath.Join("..", "..", "pluginhost", "builtin", "wasm", "kavenegar_com.wasm"))
+	wasm, _ := filepath.Abs(filepath.Join("..", "..", "bin", "plugins", "kavenegar_com.wasm"))
 	if _, err := os.Stat(wasm); err != nil {
 		t.Fatalf("built-in plugins are not built: run `make plugins` (%v)", err)
 	}

@@ -191,7 +191,7 @@ func TestVersionStamp(t *testing.T) {
 // modules with their SHA-256 and size, without running them.
 func TestPluginList(t *testing.T) {
 	dir := t.TempDir()
-	src, _ := filepath.Abs(filepath.Join("..", "..", "pluginhost", "builtin", "wasm", "console.wasm"))
+	src, _ := filepath.Abs(filepath.Join("..", "..", "bin", "plugins", "console.wasm"))
 	wasm, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatalf("built-in plugins are not built: run `make plugins` (%v)", err)

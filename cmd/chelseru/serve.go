@@ -73,6 +73,8 @@ func cmdServe(args []string, stderr io.Writer) error {
 		"data_dir", cfg.Server.DataDir, "version", version())
 
 	releaseStartupMemory()
+	stopTrim := trimWhenIdle(app.plugins, cfg.SMS.PluginIdleTimeout, log)
+	defer stopTrim()
 	stopOps, err := serveOps(cfg, app, log)
 	if err != nil {
 		ln.Close()

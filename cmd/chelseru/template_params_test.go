@@ -18,7 +18,7 @@ import (
 // parameter the code reaches the provider under that name; with no naming
 // config at all, under the name the plugin's manifest declares (CODE).
 func TestServeTemplateParams(t *testing.T) {
-	wasm, _ := filepath.Abs(filepath.Join("..", "..", "pluginhost", "builtin", "wasm", "sms_ir.wasm"))
+	wasm, _ := filepath.Abs(filepath.Join("..", "..", "bin", "plugins", "sms_ir.wasm"))
 	if _, err := os.Stat(wasm); err != nil {
 		t.Fatalf("built-in plugins are not built: run `make plugins` (%v)", err)
 	}
