@@ -89,7 +89,7 @@ func appendSetting(b []byte, s *Setting) []byte {
 // DecodeManifest decodes a JSON Manifest into *m.
 func DecodeManifest(data []byte, m *Manifest) error {
 	*m = Manifest{}
-	r := reader{data: data}
+	r := newReader(data, false)
 	if r.open('{') {
 		for i := 0; r.more('}', i); i++ {
 			switch string(r.key()) {
@@ -180,7 +180,7 @@ func AppendConfigure(dst []byte, c *Configure) []byte {
 // DecodeConfigure decodes a JSON Configure into *c.
 func DecodeConfigure(data []byte, c *Configure) error {
 	*c = Configure{}
-	r := reader{data: data}
+	r := newReader(data, false)
 	if r.open('{') {
 		for i := 0; r.more('}', i); i++ {
 			switch string(r.key()) {
@@ -219,7 +219,7 @@ func AppendConfigureResult(dst []byte, c *ConfigureResult) []byte {
 // DecodeConfigureResult decodes a JSON ConfigureResult into *c.
 func DecodeConfigureResult(data []byte, c *ConfigureResult) error {
 	*c = ConfigureResult{}
-	r := reader{data: data}
+	r := newReader(data, false)
 	if r.open('{') {
 		for i := 0; r.more('}', i); i++ {
 			switch string(r.key()) {
@@ -310,11 +310,7 @@ func decodeParams(r *reader, out []Param) []Param {
 // DecodeMessage decodes a JSON Message into *m.
 func DecodeMessage(data []byte, m *Message) error {
 	*m = Message{}
-	if decodeMessageFast(data, m, nil, nil, false) {
-		return nil
-	}
-	*m = Message{}
-	return decodeMessage(reader{data: data}, m, nil, nil)
+	return decodeMessage(newReader(data, false), m, nil, nil)
 }
 
 // DecodeMessageView is DecodeMessage for a caller that owns data and uses
@@ -325,11 +321,7 @@ func DecodeMessage(data []byte, m *Message) error {
 func DecodeMessageView(data []byte, m *Message) error {
 	vars, params := m.Vars, m.Params
 	*m = Message{}
-	if decodeMessageFast(data, m, vars, params, true) {
-		return nil
-	}
-	*m = Message{}
-	return decodeMessage(reader{data: data, view: true}, m, vars, params)
+	return decodeMessage(newReader(data, true), m, vars, params)
 }
 
 func decodeMessage(r reader, m *Message, vars []string, params []Param) error {
@@ -489,11 +481,7 @@ func AppendResponse(dst []byte, p *Response) []byte {
 // body_len must equal the number of bytes after it.
 func DecodeResponse(data []byte, p *Response) error {
 	*p = Response{}
-	if decodeResponseFast(data, p, false) {
-		return nil
-	}
-	*p = Response{}
-	return decodeResponse(reader{data: data}, p, nil)
+	return decodeResponse(newReader(data, false), p, nil)
 }
 
 // DecodeResponseView is DecodeResponse for a caller that owns data and uses
@@ -503,11 +491,7 @@ func DecodeResponse(data []byte, p *Response) error {
 func DecodeResponseView(data []byte, p *Response) error {
 	hs := p.Headers
 	*p = Response{}
-	if decodeResponseFast(data, p, true) {
-		return nil
-	}
-	*p = Response{}
-	return decodeResponse(reader{data: data, view: true}, p, hs)
+	return decodeResponse(newReader(data, true), p, hs)
 }
 
 func decodeResponse(r reader, p *Response, hs []Header) error {
@@ -589,7 +573,7 @@ func decodeResult(r *reader, res *Result) {
 // DecodeResult decodes a JSON Result into *res.
 func DecodeResult(data []byte, res *Result) error {
 	*res = Result{}
-	r := reader{data: data}
+	r := newReader(data, false)
 	if r.open('{') {
 		decodeResult(&r, res)
 	}
@@ -629,7 +613,7 @@ func AppendAction(dst []byte, a *Action) []byte {
 // is for the host to check.
 func DecodeAction(data []byte, a *Action) error {
 	*a = Action{}
-	r := reader{data: data}
+	r := newReader(data, false)
 	var bodyLen int64
 	if r.open('{') {
 		for i := 0; r.more('}', i); i++ {
