@@ -93,8 +93,13 @@ func (x *extractor) walk(d *Decoder, pos int, mask uint64) {
 }
 
 // member reads a member or element whose key or index matched the paths
-// of mask, and captures it for those that end there.
+// of mask, and captures it for those that end there. What an earlier
+// member of the same key found for them is dropped first: the last
+// duplicate wins, also when it does not hold the rest of a path.
 func (x *extractor) member(d *Decoder, pos int, mask uint64) {
+	for m := mask; m != 0; m &= m - 1 {
+		x.found[bits.TrailingZeros64(m)] = Value{}
+	}
 	d.Look()
 	start := d.pos
 	x.walk(d, pos+1, mask)
