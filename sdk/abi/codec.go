@@ -93,7 +93,7 @@ func appendSetting(b []byte, s *Setting) []byte {
 // DecodeManifest decodes a JSON Manifest into *m.
 func DecodeManifest(data []byte, m *Manifest) error {
 	*m = Manifest{}
-	r := reader{data: data}
+	r := newReader(data, false)
 	if r.open('{') {
 		for i := 0; r.more('}', i); i++ {
 			switch string(r.key()) {
@@ -186,7 +186,7 @@ func AppendConfigure(dst []byte, c *Configure) []byte {
 // DecodeConfigure decodes a JSON Configure into *c.
 func DecodeConfigure(data []byte, c *Configure) error {
 	*c = Configure{}
-	r := reader{data: data}
+	r := newReader(data, false)
 	if r.open('{') {
 		for i := 0; r.more('}', i); i++ {
 			switch string(r.key()) {
@@ -225,7 +225,7 @@ func AppendConfigureResult(dst []byte, c *ConfigureResult) []byte {
 // DecodeConfigureResult decodes a JSON ConfigureResult into *c.
 func DecodeConfigureResult(data []byte, c *ConfigureResult) error {
 	*c = ConfigureResult{}
-	r := reader{data: data}
+	r := newReader(data, false)
 	if r.open('{') {
 		for i := 0; r.more('}', i); i++ {
 			switch string(r.key()) {
@@ -316,11 +316,7 @@ func decodeParams(r *reader, out []Param) []Param {
 // DecodeMessage decodes a JSON Message into *m.
 func DecodeMessage(data []byte, m *Message) error {
 	*m = Message{}
-	if decodeMessageFast(data, m, nil, nil, false) {
-		return nil
-	}
-	*m = Message{}
-	return decodeMessage(reader{data: data}, m, nil, nil)
+	return decodeMessage(newReader(data, false), m, nil, nil)
 }
 
 // DecodeMessageView is DecodeMessage for a caller that owns data and uses
@@ -331,11 +327,7 @@ func DecodeMessage(data []byte, m *Message) error {
 func DecodeMessageView(data []byte, m *Message) error {
 	vars, params := m.Vars, m.Params
 	*m = Message{}
-	if decodeMessageFast(data, m, vars, params, true) {
-		return nil
-	}
-	*m = Message{}
-	return decodeMessage(reader{data: data, view: true}, m, vars, params)
+	return decodeMessage(newReader(data, true), m, vars, params)
 }
 
 func decodeMessage(r reader, m *Message, vars []string, params []Param) error {
@@ -495,11 +487,7 @@ func AppendResponse(dst []byte, p *Response) []byte {
 // body_len must equal the number of bytes after it.
 func DecodeResponse(data []byte, p *Response) error {
 	*p = Response{}
-	if decodeResponseFast(data, p, false) {
-		return nil
-	}
-	*p = Response{}
-	return decodeResponse(reader{data: data}, p, nil)
+	return decodeResponse(newReader(data, false), p, nil)
 }
 
 // DecodeResponseView is DecodeResponse for a caller that owns data and uses
@@ -509,11 +497,7 @@ func DecodeResponse(data []byte, p *Response) error {
 func DecodeResponseView(data []byte, p *Response) error {
 	hs := p.Headers
 	*p = Response{}
-	if decodeResponseFast(data, p, true) {
-		return nil
-	}
-	*p = Response{}
-	return decodeResponse(reader{data: data, view: true}, p, hs)
+	return decodeResponse(newReader(data, true), p, hs)
 }
 
 func decodeResponse(r reader, p *Response, hs []Header) error {
@@ -595,7 +579,7 @@ func decodeResult(r *reader, res *Result) {
 // DecodeResult decodes a JSON Result into *res.
 func DecodeResult(data []byte, res *Result) error {
 	*res = Result{}
-	r := reader{data: data}
+	r := newReader(data, false)
 	if r.open('{') {
 		decodeResult(&r, res)
 	}
@@ -635,7 +619,7 @@ func AppendAction(dst []byte, a *Action) []byte {
 // is for the host to check.
 func DecodeAction(data []byte, a *Action) error {
 	*a = Action{}
-	r := reader{data: data}
+	r := newReader(data, false)
 	var bodyLen int64
 	if r.open('{') {
 		for i := 0; r.more('}', i); i++ {

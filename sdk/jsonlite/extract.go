@@ -23,23 +23,18 @@ func extract(doc []byte, paths [][]string, found []Value) (Value, error) {
 			mask |= 1 << k
 		}
 	}
-	i := skipWS(doc, 0)
-	if i >= len(doc) {
-		return Value{}, &SyntaxError{Offset: i, Msg: "empty document"}
-	}
-	end, err := validate(doc, i, 0, &x, mask)
-	if err == nil {
-		if j := skipWS(doc, end); j != len(doc) {
-			err = &SyntaxError{Offset: j, Msg: "data after the top-level value"}
-		}
-	}
-	if err != nil {
+	d := NewDecoder(doc)
+	d.Look()
+	start := d.pos
+	x.walk(&d, 0, mask)
+	end := d.pos
+	if err := d.End(); err != nil {
 		for k := range paths {
 			found[k] = Value{}
 		}
 		return Value{}, err
 	}
-	root := Value{raw: doc[i:end]}
+	root := Value{raw: doc[start:end]}
 	for k, p := range paths {
 		if len(p) == 0 {
 			found[k] = root
@@ -67,18 +62,58 @@ type extractor struct {
 	found []Value
 }
 
+// walk reads the value at d with Decoder, recording in x.found the values
+// of the paths of mask (which lead to or into it); pos is the position in
+// those paths of this value's keys or indexes.
+func (x *extractor) walk(d *Decoder, pos int, mask uint64) {
+	if mask == 0 {
+		d.Skip()
+		return
+	}
+	switch d.Look() {
+	case '{':
+		if !d.Open('{') {
+			return
+		}
+		for n := 0; d.More('}', n); n++ {
+			key := d.Key()
+			child := x.matchKey(mask, pos, key)
+			x.member(d, pos, child)
+		}
+	case '[':
+		if !d.Open('[') {
+			return
+		}
+		for n := 0; d.More(']', n); n++ {
+			x.member(d, pos, x.matchIndex(mask, pos, n))
+		}
+	default:
+		d.Skip()
+	}
+}
+
+// member reads a member or element whose key or index matched the paths
+// of mask, and captures it for those that end there. What an earlier
+// member of the same key found for them is dropped first: the last
+// duplicate wins, also when it does not hold the rest of a path.
+func (x *extractor) member(d *Decoder, pos int, mask uint64) {
+	for m := mask; m != 0; m &= m - 1 {
+		x.found[bits.TrailingZeros64(m)] = Value{}
+	}
+	d.Look()
+	start := d.pos
+	x.walk(d, pos+1, mask)
+	if mask != 0 && d.err == nil {
+		x.capture(mask, pos, Value{raw: d.data[start:d.pos:d.pos]})
+	}
+}
+
 // matchKey returns the paths of mask whose element at pos is key.
-func (x *extractor) matchKey(mask uint64, pos int, key Value) uint64 {
-	body := key.raw[1 : len(key.raw)-1]
-	plain := indexByte(body, '\\') < 0 // compare bytes directly: no call per path
+func (x *extractor) matchKey(mask uint64, pos int, key []byte) uint64 {
 	var out uint64
 	for m := mask; m != 0; m &= m - 1 {
 		k := bits.TrailingZeros64(m)
-		p := x.paths[k]
-		if pos >= len(p) {
-			continue
-		}
-		if plain && string(body) == p[pos] || !plain && key.Equal(p[pos]) {
+		if p := x.paths[k]; pos < len(p) && string(key) == p[pos] {
 			out |= 1 << k
 		}
 	}

@@ -1,18 +1,18 @@
 // Package jsonlite is a small, reflection-free JSON reader and writer for
-// plugin guests.
+// plugin guests, and the project's one JSON reader.
 //
 // encoding/json costs tens of microseconds per call inside a Go wasm guest
 // (reflection, allocation, a large binary). jsonlite reads values by path
 // straight out of the document, without building a tree, and appends JSON
-// text to byte slices. It uses only strconv, unicode/utf8, unicode/utf16 and
-// iter from the standard library.
+// text to byte slices. It uses neither reflect nor fmt.
 //
 // Reading is strict: Parse (and Get, which calls it) validates the whole
 // document against RFC 8259 before answering, so a malformed document is
-// rejected rather than half-read. Additionally, strings must be valid UTF-8
-// and nesting is bounded by MaxDepth. Nothing here panics on hostile input.
-// When an object has the same key twice, the last one wins, as in
-// encoding/json.
+// rejected rather than half-read; strings must be valid UTF-8 and nesting
+// is bounded by MaxDepth. Nothing here panics on hostile input. When an
+// object has the same key twice, the last one wins, as in encoding/json.
+// Decoder is the reader underneath, also used directly by the ABI codec
+// (sdk/abi) and the server's request bodies.
 package jsonlite
 
 import (
@@ -51,18 +51,6 @@ func (k Kind) String() string {
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
 
-// SyntaxError describes why Parse refused a document.
-type SyntaxError struct {
-	// Offset is the byte offset in the document where the problem was found.
-	Offset int
-	// Msg says what is wrong.
-	Msg string
-}
-
-func (e *SyntaxError) Error() string {
-	return "jsonlite: " + e.Msg + " at offset " + strconv.Itoa(e.Offset)
-}
-
 // Value is one JSON value inside a validated document: a view of its bytes,
 // valid as long as the document is not modified. The zero Value is Invalid
 // (a missing value); all methods are safe on it.
@@ -74,18 +62,15 @@ type Value struct {
 // whitespace) and returns it. A document that is not valid JSON, holds
 // invalid UTF-8 in a string, or nests deeper than MaxDepth is refused.
 func Parse(doc []byte) (Value, error) {
-	i := skipWS(doc, 0)
-	if i >= len(doc) {
-		return Value{}, &SyntaxError{Offset: i, Msg: "empty document"}
-	}
-	end, err := validate(doc, i, 0, nil, 0)
-	if err != nil {
+	d := NewDecoder(doc)
+	d.Look()
+	start := d.pos
+	d.Skip()
+	end := d.pos
+	if err := d.End(); err != nil {
 		return Value{}, err
 	}
-	if j := skipWS(doc, end); j != len(doc) {
-		return Value{}, &SyntaxError{Offset: j, Msg: "data after the top-level value"}
-	}
-	return Value{raw: doc[i:end]}, nil
+	return Value{raw: doc[start:end]}, nil
 }
 
 // Valid reports whether doc is a document Parse accepts.
@@ -309,7 +294,7 @@ func (v Value) String() string {
 	if indexByte(body, '\\') < 0 {
 		return string(body)
 	}
-	return string(appendUnescaped(make([]byte, 0, len(body)), body))
+	return string(appendUnescaped(make([]byte, 0, len(body)), body, false))
 }
 
 // AppendText appends what String returns to dst, without an intermediate
@@ -318,7 +303,7 @@ func (v Value) AppendText(dst []byte) []byte {
 	if v.Kind() != String {
 		return append(dst, v.raw...)
 	}
-	return appendUnescaped(dst, v.raw[1:len(v.raw)-1])
+	return appendUnescaped(dst, v.raw[1:len(v.raw)-1], false)
 }
 
 // Equal reports whether v is a string value whose unescaped contents are s.
@@ -361,37 +346,34 @@ func (v Value) Int() (int64, bool) {
 	if v.Kind() != Number {
 		return 0, false
 	}
-	if n, ok := smallInt(v.raw); ok {
-		return n, true
-	}
-	n, err := strconv.ParseInt(string(v.raw), 10, 64)
-	return n, err == nil
+	return ParseInt(v.raw)
 }
 
-// smallInt parses a validated JSON number of at most 18 digits without a
-// fraction or exponent, with no allocation: the common case of Int, which
-// would otherwise convert the bytes to a string for strconv (an allocation,
-// in a wasm guest most of the call).
-func smallInt(raw []byte) (int64, bool) {
+// ParseInt parses the text of a JSON number that is an integer (no
+// fraction, no exponent) within int64, without allocating.
+func ParseInt(raw []byte) (int64, bool) {
 	neg := len(raw) > 0 && raw[0] == '-'
 	digits := raw
 	if neg {
 		digits = raw[1:]
 	}
-	if len(digits) == 0 || len(digits) > 18 {
+	if len(digits) == 0 {
 		return 0, false
 	}
-	var n int64
+	var u uint64
 	for _, c := range digits {
-		if c < '0' || c > '9' {
+		if !isDigit(c) || u > (1<<63)/10 {
 			return 0, false
 		}
-		n = n*10 + int64(c-'0')
+		u = u*10 + uint64(c-'0')
 	}
-	if neg {
-		n = -n
+	switch {
+	case neg && u <= 1<<63:
+		return int64(-u), true //nolint:gosec // -(1<<63) wraps to MinInt64 as intended
+	case !neg && u < 1<<63:
+		return int64(u), true
 	}
-	return n, true
+	return 0, false
 }
 
 // Uint returns the value of a non-negative integer number that fits in a
@@ -422,8 +404,6 @@ func (v Value) Bool() (val bool, ok bool) {
 	return v.raw[0] == 't', true
 }
 
-// ---- validation (one pass, recursive, bounded depth) ----
-
 func skipWS(d []byte, i int) int {
 	for i < len(d) {
 		switch d[i] {
@@ -434,216 +414,6 @@ func skipWS(d []byte, i int) int {
 		}
 	}
 	return i
-}
-
-func errAt(i int, msg string) error { return &SyntaxError{Offset: i, Msg: msg} }
-
-// validate checks the value starting at d[i] (not whitespace) and returns
-// the offset just past it.
-func validate(d []byte, i, depth int, x *extractor, mask uint64) (int, error) {
-	if i >= len(d) {
-		return i, errAt(i, "unexpected end of document")
-	}
-	switch c := d[i]; {
-	case c == '{':
-		return validateObject(d, i, depth+1, x, mask)
-	case c == '[':
-		return validateArray(d, i, depth+1, x, mask)
-	case c == '"':
-		return validateString(d, i)
-	case c == '-' || (c >= '0' && c <= '9'):
-		return validateNumber(d, i)
-	case c == 't':
-		return validateLiteral(d, i, "true")
-	case c == 'f':
-		return validateLiteral(d, i, "false")
-	case c == 'n':
-		return validateLiteral(d, i, "null")
-	default:
-		return i, errAt(i, "invalid character "+quoteByte(c)+" looking for a value")
-	}
-}
-
-func validateLiteral(d []byte, i int, lit string) (int, error) {
-	if len(d)-i < len(lit) || string(d[i:i+len(lit)]) != lit {
-		return i, errAt(i, "invalid literal, want "+lit)
-	}
-	return i + len(lit), nil
-}
-
-// validateObject and validateArray also serve Extract: mask holds the
-// paths (bits of x.paths) that lead into this container; depth-1 is the
-// position in those paths of this container's keys or indexes.
-func validateObject(d []byte, i, depth int, x *extractor, mask uint64) (int, error) {
-	if depth > MaxDepth {
-		return i, errAt(i, "nesting deeper than "+strconv.Itoa(MaxDepth))
-	}
-	i = skipWS(d, i+1)
-	if i < len(d) && d[i] == '}' {
-		return i + 1, nil
-	}
-	for {
-		if i >= len(d) {
-			return i, errAt(i, "unexpected end of document in object")
-		}
-		if d[i] != '"' {
-			return i, errAt(i, "invalid character "+quoteByte(d[i])+" looking for an object key")
-		}
-		kstart := i
-		end, err := validateString(d, i)
-		if err != nil {
-			return end, err
-		}
-		var child uint64
-		if mask != 0 {
-			child = x.matchKey(mask, depth-1, Value{raw: d[kstart:end]})
-		}
-		i = skipWS(d, end)
-		if i >= len(d) || d[i] != ':' {
-			return i, errAt(i, "missing ':' after object key")
-		}
-		i = skipWS(d, i+1)
-		vstart := i
-		end, err = validate(d, i, depth, x, child)
-		if err != nil {
-			return end, err
-		}
-		if child != 0 {
-			x.capture(child, depth-1, Value{raw: d[vstart:end]})
-		}
-		i = skipWS(d, end)
-		if i >= len(d) {
-			return i, errAt(i, "unexpected end of document in object")
-		}
-		switch d[i] {
-		case ',':
-			i = skipWS(d, i+1)
-		case '}':
-			return i + 1, nil
-		default:
-			return i, errAt(i, "invalid character "+quoteByte(d[i])+" after object member")
-		}
-	}
-}
-
-func validateArray(d []byte, i, depth int, x *extractor, mask uint64) (int, error) {
-	if depth > MaxDepth {
-		return i, errAt(i, "nesting deeper than "+strconv.Itoa(MaxDepth))
-	}
-	i = skipWS(d, i+1)
-	if i < len(d) && d[i] == ']' {
-		return i + 1, nil
-	}
-	for n := 0; ; n++ {
-		var child uint64
-		if mask != 0 {
-			child = x.matchIndex(mask, depth-1, n)
-		}
-		end, err := validate(d, i, depth, x, child)
-		if err != nil {
-			return end, err
-		}
-		if child != 0 {
-			x.capture(child, depth-1, Value{raw: d[i:end]})
-		}
-		i = skipWS(d, end)
-		if i >= len(d) {
-			return i, errAt(i, "unexpected end of document in array")
-		}
-		switch d[i] {
-		case ',':
-			i = skipWS(d, i+1)
-		case ']':
-			return i + 1, nil
-		default:
-			return i, errAt(i, "invalid character "+quoteByte(d[i])+" after array element")
-		}
-	}
-}
-
-func validateString(d []byte, i int) (int, error) {
-	start := i + 1
-	i = start
-	ascii := true
-	for i < len(d) {
-		c := d[i]
-		switch {
-		case c == '"':
-			if !ascii && !utf8.Valid(d[start:i]) {
-				return start, errAt(start, "invalid UTF-8 in string")
-			}
-			return i + 1, nil
-		case c == '\\':
-			if i+1 >= len(d) {
-				return i, errAt(i, "unexpected end of document in string escape")
-			}
-			switch d[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if len(d)-i < 6 {
-					return i, errAt(i, "short \\u escape")
-				}
-				for k := i + 2; k < i+6; k++ {
-					if hexVal(d[k]) < 0 {
-						return k, errAt(k, "invalid hex digit in \\u escape")
-					}
-				}
-				i += 6
-			default:
-				return i, errAt(i+1, "invalid escape character "+quoteByte(d[i+1]))
-			}
-		case c < 0x20:
-			return i, errAt(i, "control character in string")
-		default:
-			if c >= utf8.RuneSelf {
-				ascii = false
-			}
-			i++
-		}
-	}
-	return i, errAt(i, "unterminated string")
-}
-
-func validateNumber(d []byte, i int) (int, error) {
-	if d[i] == '-' {
-		i++
-	}
-	if i >= len(d) {
-		return i, errAt(i, "unexpected end of document in number")
-	}
-	switch {
-	case d[i] == '0':
-		i++
-	case d[i] >= '1' && d[i] <= '9':
-		for i < len(d) && isDigit(d[i]) {
-			i++
-		}
-	default:
-		return i, errAt(i, "invalid character "+quoteByte(d[i])+" in number")
-	}
-	if i < len(d) && d[i] == '.' {
-		i++
-		if i >= len(d) || !isDigit(d[i]) {
-			return i, errAt(i, "missing digits after decimal point")
-		}
-		for i < len(d) && isDigit(d[i]) {
-			i++
-		}
-	}
-	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
-		i++
-		if i < len(d) && (d[i] == '+' || d[i] == '-') {
-			i++
-		}
-		if i >= len(d) || !isDigit(d[i]) {
-			return i, errAt(i, "missing digits in exponent")
-		}
-		for i < len(d) && isDigit(d[i]) {
-			i++
-		}
-	}
-	return i, nil
 }
 
 // ---- skipping inside an already validated value ----
@@ -702,10 +472,11 @@ func skipString(d []byte, i int) int {
 	return len(d)
 }
 
-// ---- unescaping ----
+// ---- decoding strings ----
 
-// decodeEscape decodes the escape at body[i] (a backslash) of a validated
-// string and returns the rune and the number of bytes consumed.
+// decodeEscape decodes the escape at body[i] (a backslash) of a checked
+// string and returns the rune and the number of bytes read. A surrogate
+// that is not half of a pair reads as U+FFFD, as in encoding/json.
 func decodeEscape(body []byte, i int) (rune, int) {
 	switch body[i+1] {
 	case 'b':
@@ -719,11 +490,12 @@ func decodeEscape(body []byte, i int) (rune, int) {
 	case 't':
 		return '\t', 2
 	case 'u':
-		r := hex4(body[i+2 : i+6])
+		r, _ := hex4(body, i+2)
 		if utf16.IsSurrogate(r) {
-			if r < 0xDC00 && len(body)-i >= 12 && body[i+6] == '\\' && body[i+7] == 'u' {
-				if r2 := hex4(body[i+8 : i+12]); r2 >= 0xDC00 && r2 <= 0xDFFF {
-					return utf16.DecodeRune(r, r2), 12
+			if len(body)-i >= 12 && body[i+6] == '\\' && body[i+7] == 'u' {
+				lo, _ := hex4(body, i+8)
+				if c := utf16.DecodeRune(r, lo); c != utf8.RuneError {
+					return c, 12
 				}
 			}
 			return utf8.RuneError, 6
@@ -734,39 +506,54 @@ func decodeEscape(body []byte, i int) (rune, int) {
 	}
 }
 
-func appendUnescaped(dst, body []byte) []byte {
+// appendUnescaped appends the decoded contents of a checked string to dst;
+// with lossy, each byte of invalid UTF-8 becomes U+FFFD.
+func appendUnescaped(dst, body []byte, lossy bool) []byte {
 	for i := 0; i < len(body); {
-		j := indexByte(body[i:], '\\')
-		if j < 0 {
-			return append(dst, body[i:]...)
+		switch c := body[i]; {
+		case c == '\\':
+			r, n := decodeEscape(body, i)
+			dst = utf8.AppendRune(dst, r)
+			i += n
+		case c >= utf8.RuneSelf && lossy:
+			r, n := utf8.DecodeRune(body[i:])
+			if r == utf8.RuneError && n == 1 {
+				dst = utf8.AppendRune(dst, r)
+			} else {
+				dst = append(dst, body[i:i+n]...)
+			}
+			i += n
+		default:
+			j := i + 1
+			for j < len(body) && body[j] != '\\' && (body[j] < utf8.RuneSelf || !lossy) {
+				j++
+			}
+			dst = append(dst, body[i:j]...)
+			i = j
 		}
-		dst = append(dst, body[i:i+j]...)
-		i += j
-		r, n := decodeEscape(body, i)
-		dst = utf8.AppendRune(dst, r)
-		i += n
 	}
 	return dst
 }
 
-func hex4(b []byte) rune {
+// hex4 reads the four hex digits at b[i:].
+func hex4(b []byte, i int) (rune, bool) {
+	if i < 0 || len(b)-i < 4 {
+		return 0, false
+	}
 	var r rune
-	for _, c := range b[:4] {
-		r = r<<4 | rune(hexVal(c))
+	for _, c := range b[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
 	}
-	return r
-}
-
-func hexVal(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'a' && c <= 'f':
-		return int(c-'a') + 10
-	case c >= 'A' && c <= 'F':
-		return int(c-'A') + 10
-	}
-	return -1
+	return r, true
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -786,12 +573,4 @@ func parseIndex(s string) (int, bool) {
 		n = n*10 + int(s[i]-'0')
 	}
 	return n, true
-}
-
-func quoteByte(c byte) string {
-	if c >= 0x20 && c < 0x7f && c != '\'' {
-		return "'" + string(rune(c)) + "'"
-	}
-	const hexdigits = "0123456789abcdef"
-	return "0x" + string([]byte{hexdigits[c>>4], hexdigits[c&15]})
 }
