@@ -80,7 +80,7 @@ SMS:
 // TestPluginCheckTemplateParams: plugin check shows the names a manifest
 // gives template variables, in the manifest and in a line of its own.
 func TestPluginCheckTemplateParams(t *testing.T) {
-	wasm, _ := filepath.Abs(filepath.Join("..", "..", "pluginhost", "builtin", "wasm", "sms_ir.wasm"))
+	wasm, _ := filepath.Abs(filepath.Join("..", "..", "bin", "plugins", "sms_ir.wasm"))
 	if _, err := os.Stat(wasm); err != nil {
 		t.Fatalf("built-in plugins are not built: run `make plugins` (%v)", err)
 	}
