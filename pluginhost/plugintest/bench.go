@@ -65,6 +65,9 @@ func BenchmarkHost(b *testing.B, wasmPath string, c *Case) {
 		DataDir: b.TempDir(), PluginsDir: dir, Service: man.Name, Settings: c.Settings,
 		Logger: slog.New(slog.DiscardHandler), Builtins: fstest.MapFS{}, PollInterval: -1, Transport: rt,
 		Overrides: []string{man.Name}, // the module under test may carry a built-in's name
+		// A module from PluginsDir calls only what the operator allows: here,
+		// the hosts its manifest names (the replay answers them all).
+		AllowedHosts: map[string][]string{man.Name: man.Hosts},
 	})
 	if err != nil {
 		b.Fatal(err)
