@@ -32,7 +32,14 @@ type server struct {
 // startServer runs chelseru serve in dir with a config listening on addr.
 func startServer(t *testing.T, dir, addr string) *server {
 	t.Helper()
-	cfg := writeFile(t, dir, "chat.yaml", "SERVER:\n  LISTEN: "+addr+"\n  DATA_DIR: ./data\n  PLUGINS_DIR: \"\"\n")
+	return startServerWith(t, dir, addr, "")
+}
+
+// startServerWith is startServer with more config sections (YAML) after
+// SERVER.
+func startServerWith(t *testing.T, dir, addr, more string) *server {
+	t.Helper()
+	cfg := writeFile(t, dir, "serve.yaml", "SERVER:\n  LISTEN: "+addr+"\n  DATA_DIR: ./data\n  PLUGINS_DIR: \"\"\n"+more)
 	cmd := exec.Command(binary, "serve", "--config", cfg)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CHELSERU_JWT_SIGNING_KEY=")

@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
@@ -19,20 +17,7 @@ import (
 func TestOTPKill9KeepsAcknowledgedCodes(t *testing.T) {
 	dir, addr := t.TempDir(), freePort(t)
 	start := func() *server {
-		cfg := writeFile(t, dir, "otp.yaml", "SERVER:\n  LISTEN: "+addr+"\n  DATA_DIR: ./data\n  PLUGINS_DIR: \"\"\n"+
-			"AUTH:\n  OPTIONS:\n    OTP_SENDS_PER_IP_PER_HOUR: 1000000\n    AUTHENTICATE_PER_IP_PER_HOUR: 1000000\n")
-		cmd := exec.Command(binary, "serve", "--config", cfg)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "CHELSERU_JWT_SIGNING_KEY=")
-		s := &server{t: t, cmd: cmd, logs: &syncBuffer{}, done: make(chan error, 1), base: "http://" + addr}
-		cmd.Stdout, cmd.Stderr = s.logs, s.logs
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() { s.done <- cmd.Wait() }()
-		t.Cleanup(func() { cmd.Process.Kill() })
-		waitReady(t, s.base+"/readyz", s.done)
-		return s
+		return startServerWith(t, dir, addr, "AUTH:\n  OPTIONS:\n    OTP_SENDS_PER_IP_PER_HOUR: 1000000\n    AUTHENTICATE_PER_IP_PER_HOUR: 1000000\n")
 	}
 	s := start()
 
