@@ -44,6 +44,9 @@ type Host struct {
 	log    *slog.Logger
 	eng    *engines
 	caller caller // makes the provider requests
+	// cacheDir holds the compilation cache and instrumented modules; empty
+	// without a data folder.
+	cacheDir string
 	// operator is what the config names for the service's egress.
 	operator *operatorEgress
 	stats    counters
@@ -127,7 +130,7 @@ func Open(ctx context.Context, cfg Config) (*Host, error) {
 		if err != nil {
 			return nil, fmt.Errorf("plugin compilation cache %s: %w", dir, err)
 		}
-		cache = c
+		cache, h.cacheDir = c, dir
 	}
 	h.eng = newEngines(cache, cfg.MemoryLimitPages, h.log)
 	h.caller = newCaller(cfg, &h.stats)
@@ -227,6 +230,7 @@ func (h *Host) load(ctx context.Context, wasm []byte, origin string) (*module, e
 	m, err := loadModule(ctx, h.eng, wasm, loadOptions{
 		origin: origin, mode: h.cfg.limit, callTimeout: h.cfg.CallTimeout,
 		poolSize: h.cfg.PoolSize, logger: h.log, stats: &h.stats, maxModuleBytes: h.cfg.MaxModuleBytes,
+		cacheDir: h.cacheDir,
 	})
 	if m != nil {
 		m.operator = h.operator

@@ -1,6 +1,7 @@
 package pluginhost
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chelseru/chelseru"
+	"github.com/chelseru/chelseru/pluginhost/internal/interrupt"
 )
 
 const testKey = "SECRET-KEY-1234567890"
@@ -517,5 +519,50 @@ func TestCallers(t *testing.T) {
 			mode.Store(0)
 			sendOK(t, h, "http")
 		})
+	}
+}
+
+// TestInstrumentedModuleCache: the instrumented module is kept beside the
+// compilation cache and read back on the next start; a damaged copy is
+// ignored and replaced, never a failed start.
+func TestInstrumentedModuleCache(t *testing.T) {
+	dir := t.TempDir()
+	start := func() {
+		t.Helper()
+		h, err := Open(context.Background(), Config{DataDir: dir, Builtins: builtins(), Logger: discardLogger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sendOK(t, h, "instrumented")
+		if err := h.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start()
+	files, _ := filepath.Glob(filepath.Join(dir, "wasm-cache", fmt.Sprintf("interrupt-v%d-*.wasm", interrupt.Version)))
+	if len(files) != 1 {
+		t.Fatalf("instrumented modules kept: %v, want one", files)
+	}
+	first, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	start() // read back: the file is not written again
+	after, err := os.Stat(files[0])
+	if err != nil || !os.SameFile(before, after) {
+		t.Fatalf("the kept module was written again on a start that could read it (%v)", err)
+	}
+	damaged := bytes.Clone(first)
+	damaged[len(damaged)/2] ^= 0xff
+	if err := os.WriteFile(files[0], damaged, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start() // the damaged copy is ignored, instrumented again and replaced
+	if again, _ := os.ReadFile(files[0]); !bytes.Equal(again, first) {
+		t.Fatal("the damaged copy was not replaced by a good one")
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -130,6 +132,9 @@ type loadOptions struct {
 	maxModuleBytes int
 	logger         *slog.Logger
 	stats          *counters
+	// cacheDir keeps instrumented modules across starts (instrumented);
+	// empty: none.
+	cacheDir string
 }
 
 // loadModule compiles wasm, checks its imports and exports, instantiates one
@@ -154,7 +159,7 @@ func loadModule(ctx context.Context, eng *engines, wasm []byte, o loadOptions) (
 	m.mode = o.mode
 	switch o.mode {
 	case limitAuto, limitInterrupt:
-		out, err := interrupt.Instrument(wasm)
+		out, err := instrumented(wasm, sum, o.cacheDir)
 		switch {
 		case err == nil:
 			bin, m.mode = out, limitInterrupt
@@ -602,4 +607,36 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// instrumented returns wasm instrumented for the per-call time limit
+// (interrupt.Instrument). With a cache dir it keeps the result there, named
+// by the module's SHA-256 and interrupt.Version and prefixed with its own
+// SHA-256, so a later start of the same module reads it instead of
+// instrumenting again; a copy that is missing, damaged or cannot be written
+// only costs the instrumentation.
+func instrumented(wasm []byte, sum [sha256.Size]byte, dir string) ([]byte, error) {
+	if dir == "" {
+		return interrupt.Instrument(wasm)
+	}
+	path := filepath.Join(dir, fmt.Sprintf("interrupt-v%d-%x.wasm", interrupt.Version, sum))
+	if b, err := os.ReadFile(path); err == nil && len(b) > sha256.Size {
+		if got := sha256.Sum256(b[sha256.Size:]); bytes.Equal(got[:], b[:sha256.Size]) {
+			return b[sha256.Size:], nil
+		}
+	}
+	out, err := interrupt.Instrument(wasm)
+	if err != nil {
+		return nil, err
+	}
+	sealed := sha256.Sum256(out)
+	tmp, err := os.CreateTemp(dir, ".interrupt-*")
+	if err == nil {
+		_, werr := tmp.Write(append(sealed[:], out...))
+		cerr := tmp.Close()
+		if werr != nil || cerr != nil || os.Rename(tmp.Name(), path) != nil {
+			_ = os.Remove(tmp.Name())
+		}
+	}
+	return out, nil
 }

@@ -16,8 +16,8 @@ package builtin
 
 import (
 	"bytes"
-	"compress/gzip"
 	"embed"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +25,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 //go:embed wasm
@@ -82,7 +84,15 @@ func (g gzFS) ReadFile(name string) ([]byte, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("inflate: %w", err)}
 	}
-	b, err := io.ReadAll(io.LimitReader(zr, maxModuleBytes+1))
+	// The gzip trailer's last 4 bytes give the inflated size: one
+	// allocation of it instead of doubling and copying.
+	size := 0
+	if len(z) >= 4 {
+		size = int(binary.LittleEndian.Uint32(z[len(z)-4:]))
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, min(size, maxModuleBytes)+1))
+	_, err = buf.ReadFrom(io.LimitReader(zr, maxModuleBytes+1))
+	b := buf.Bytes()
 	if err == nil && len(b) > maxModuleBytes {
 		err = fmt.Errorf("inflates to more than %d bytes", maxModuleBytes)
 	}

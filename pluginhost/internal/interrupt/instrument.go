@@ -55,6 +55,11 @@ type section struct {
 // giving the Go runtime a chance to preempt its goroutine (which a garbage collection needs).
 const CheckInterval = 1 << 14
 
+// Version names Instrument's output format: the same module instrumented
+// by another Version may differ, so a cache of instrumented modules keys
+// on it. Bump it whenever Instrument's output changes.
+const Version = 1
+
 // Instrument returns a copy of the wasm binary module instrumented so that the host can stop any
 // call into it: it adds a mutable i32 global (initial 0) exported as GlobalName (the flag), a second,
 // unexported mutable i32 global (the countdown), and a check at the start of every function body and
