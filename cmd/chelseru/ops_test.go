@@ -3,8 +3,6 @@ package main
 import (
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,20 +18,9 @@ func TestServeAdminAndMetricsListeners(t *testing.T) {
 	dir := t.TempDir()
 	addr, adminAddr, metricsAddr := freePort(t), freePort(t), freePort(t)
 	tokenFile := writeFile(t, dir, "admin-token", opsToken+"\n")
-	cfg := writeFile(t, dir, "c.yaml", "SERVER:\n  LISTEN: "+addr+"\n  DATA_DIR: ./data\n  PLUGINS_DIR: \"\"\n  ADMIN_LISTEN: "+adminAddr+
-		"\n  ADMIN_TOKEN_FILE: "+tokenFile+"\n  METRICS_LISTEN: "+metricsAddr+"\nSMS:\n  MAX_PER_HOUR: 1\n")
-	cmd := exec.Command(binary, "serve", "--config", cfg)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CHELSERU_JWT_SIGNING_KEY=")
-	var logs syncBuffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() { cmd.Process.Kill() })
-	waitReady(t, "http://"+addr+"/readyz", done)
+	srv := startServerWith(t, dir, addr, "  ADMIN_LISTEN: "+adminAddr+"\n  ADMIN_TOKEN_FILE: "+tokenFile+
+		"\n  METRICS_LISTEN: "+metricsAddr+"\nSMS:\n  MAX_PER_HOUR: 1\n")
+	cmd, done, logs := srv.cmd, srv.done, srv.logs
 
 	get := func(url, token string) (int, string) {
 		t.Helper()
