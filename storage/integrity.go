@@ -167,8 +167,8 @@ func precheck(dir string, hadData bool) error {
 		// A truncated MANIFEST: Badger would delete every table.
 		return damaged(fmt.Errorf("the MANIFEST names no table but %d table files exist (truncated MANIFEST?)", len(onDisk)))
 	}
-	for id := range m.Tables {
-		if err := checkTable(table.NewFilename(id, dir)); err != nil {
+	for id, tm := range m.Tables {
+		if err := checkTable(table.NewFilename(id, dir), tm.Compression); err != nil {
 			return damaged(err)
 		}
 	}
@@ -201,8 +201,10 @@ func tableFiles(dir string) (map[uint64]struct{}, error) {
 }
 
 // checkTable opens one table file read-only and verifies the checksums of
-// its index and every block, turning Badger's panics into errors.
-func checkTable(path string) (err error) {
+// its index and every block, turning Badger's panics into errors. c is the
+// table's compression as the MANIFEST records it (a table is written with
+// the options of its day, so tables of one folder may differ).
+func checkTable(path string, c options.CompressionType) (err error) {
 	name := filepath.Base(path)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
@@ -225,7 +227,7 @@ func checkTable(path string) (err error) {
 	t, err := table.OpenTable(mf, table.Options{
 		ChkMode:     options.OnTableRead,
 		BlockSize:   def.BlockSize,
-		Compression: def.Compression,
+		Compression: c,
 	})
 	if err != nil {
 		// OpenTable closes mf itself only on some paths; closing twice is harmless.
