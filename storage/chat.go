@@ -33,8 +33,9 @@ var _ chelseru.ChatStore = (*DB)(nil)
 // serialised on its mutex, which is what makes its ids strictly increasing
 // without a read of the last id per message.
 type chatRooms struct {
-	mu sync.Mutex
-	m  map[int64]*liveRoom
+	mu   sync.Mutex
+	m    map[int64]*liveRoom
+	cids cidSets // the rooms' client_id sets (chatcid.go)
 }
 
 // liveRoom is one room's state in memory.
@@ -43,7 +44,9 @@ type liveRoom struct {
 	loaded bool
 	room   chelseru.Room
 	state  roomState
-	refs   int // holders, under chatRooms.mu
+	// cids is the room's client_id set (chatcid.go); nil: not kept.
+	cids map[uint64]struct{}
+	refs int // holders, under chatRooms.mu
 }
 
 func (c *chatRooms) acquire(id int64) *liveRoom {
@@ -58,6 +61,9 @@ func (c *chatRooms) acquire(id int64) *liveRoom {
 			for k, v := range c.m { // random order: drop idle rooms
 				if v.refs == 0 {
 					delete(c.m, k)
+					if v.cids != nil { // unreachable now
+						c.cids.release(len(v.cids))
+					}
 				}
 				if len(c.m) < maxCachedRooms*9/10 {
 					break
@@ -95,8 +101,10 @@ func (db *DB) lockRoom(id int64) (*liveRoom, func(), error) {
 			it := newTailIterator(txn)
 			defer it.Close()
 			r.room = room
-			r.state, _, err = roomTail(it, room)
-			return err
+			if r.state, _, err = roomTail(it, room); err != nil {
+				return err
+			}
+			return db.loadCIDs(txn, r, id)
 		})
 		if err != nil {
 			unlock()
@@ -315,9 +323,15 @@ func (db *DB) AppendMessage(ctx context.Context, m chelseru.ChatMessage) (chelse
 	if idx < 0 {
 		return chelseru.ChatMessage{}, false, fmt.Errorf("storage: append message: user %d is not in room %d: %w", m.Sender, m.Room, chelseru.ErrNotFound)
 	}
-	var cidKey []byte
+	var (
+		cidKey  []byte
+		cidHash uint64
+	)
 	if m.ClientID != "" {
 		cidKey = chatCIDKey(m.Room, m.Sender, m.ClientID)
+		cidHash = db.chat.cids.hash(cidKey)
+	}
+	if cidKey != nil && r.mayHaveCID(cidHash) {
 		var first chatRecord
 		err := db.bdb.View(func(txn *badger.Txn) error {
 			id, err := get(txn, cidKey, decodeRoomID)
@@ -354,6 +368,9 @@ func (db *DB) AppendMessage(ctx context.Context, m chelseru.ChatMessage) (chelse
 		return chelseru.ChatMessage{}, false, fmt.Errorf("storage: append message to room %d: %w", m.Room, err)
 	}
 	r.state = st
+	if cidKey != nil {
+		db.addCID(r, cidHash)
+	}
 	return m, false, nil
 }
 

@@ -47,9 +47,7 @@ func chatPrefix(room int64) []byte { return append(appendInt64([]byte(pChat), ro
 func chatKey(room, id int64) []byte { return appendInt64(chatPrefix(room), id) }
 
 func chatCIDKey(room, sender int64, clientID string) []byte {
-	b := appendInt64([]byte(pChatCID), room)
-	b = append(b, '/')
-	b = appendInt64(b, sender)
+	b := appendInt64(chatCIDPrefix(room), sender)
 	b = append(b, '/')
 	return append(b, clientID...)
 }

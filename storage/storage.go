@@ -281,6 +281,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
 	}
 	db.locks.seed = maphash.MakeSeed()
+	db.chat.cids.seed = maphash.MakeSeed()
 	db.group.bdb = bdb
 	db.counters = newCounters(db, opts.MaxCachedCounters)
 	db.otpSeen = newPresence(opts.Now)
