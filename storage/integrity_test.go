@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+
 	"github.com/chelseru/chelseru"
 )
 
@@ -294,5 +297,41 @@ func TestDiskGuard(t *testing.T) {
 		FreeBytes: func(string) (uint64, error) { return 10, nil }})
 	if !errors.Is(err, ErrFull) || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("Open on a full disk: %v", err)
+	}
+}
+
+// TestPrecheckReadsEachTableWithItsCompression writes table files with
+// each of Badger's compressions and checks that the check at open accepts
+// them all: a table is read with the compression its MANIFEST entry names,
+// since a folder may hold tables written under other options.
+func TestPrecheckReadsEachTableWithItsCompression(t *testing.T) {
+	for _, c := range []options.CompressionType{options.None, options.Snappy, options.ZSTD} {
+		t.Run(fmt.Sprint(c), func(t *testing.T) {
+			dir := t.TempDir()
+			bdb, err := badger.Open(badger.DefaultOptions(dir).WithCompression(c).WithLogger(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = bdb.Update(func(txn *badger.Txn) error {
+				for i := range 2000 {
+					if err := txn.Set(fmt.Appendf(nil, "key-%05d", i), bytes.Repeat([]byte{byte(i)}, 100)); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := bdb.Close(); err != nil { // flushes the memtable into a table file
+				t.Fatal(err)
+			}
+			if ids, err := tableFiles(dir); err != nil || len(ids) == 0 {
+				t.Fatalf("no table file written: %v %v", ids, err)
+			}
+			if err := precheck(dir, true); err != nil {
+				t.Fatalf("precheck of tables written with %v: %v", c, err)
+			}
+		})
 	}
 }
