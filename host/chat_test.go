@@ -841,3 +841,29 @@ func TestChatWithoutADescriptor(t *testing.T) {
 		t.Fatalf("got %v", ev)
 	}
 }
+
+// TestActivityCountsRequestsAndFrames: Server.Activity (what the server's
+// quiet-time memory release watches) grows with each HTTP request and each
+// frame a client sends, and holds still while nothing arrives.
+func TestActivityCountsRequestsAndFrames(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.chatUser("09120000001"), e.chatUser("09120000002")
+	room := e.room(a, b)
+	before := e.srv.Activity()
+	e.get("/api/chat/rooms/", a.access)
+	if got := e.srv.Activity(); got != before+1 {
+		t.Fatalf("activity after one request: %d, want %d", got, before+1)
+	}
+	ca := e.dial(a, room, "") // the upgrade is a request
+	afterDial := e.srv.Activity()
+	if afterDial != before+2 {
+		t.Fatalf("activity after the upgrade: %d, want %d", afterDial, before+2)
+	}
+	send(t, ca, map[string]any{"message": "hi"})
+	mustNext(t, ca)
+	send(t, ca, map[string]any{"type": "nonsense"})
+	mustNext(t, ca)
+	if got := e.srv.Activity(); got != afterDial+2 {
+		t.Fatalf("activity after two frames: %d, want %d", got, afterDial+2)
+	}
+}

@@ -600,6 +600,7 @@ func (so *socket) replay(since int64) bool {
 // handle acts on one frame from the client.
 func (so *socket) handle(frame []byte) {
 	s := so.srv
+	s.activity.Add(1)
 	v, err := jsonlite.Parse(frame)
 	if err != nil || v.Kind() != jsonlite.Object {
 		so.sendError("Malformed frame: expected a JSON object.")

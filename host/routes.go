@@ -182,6 +182,7 @@ func (rs *reqState) reset() {
 // serve is the fasthttp handler: request id, routing, method check, metrics.
 func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
+	s.activity.Add(1)
 	rs := s.states.Get().(*reqState)
 	rs.reset()
 	s.requestID(ctx, rs)

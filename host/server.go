@@ -130,6 +130,8 @@ type Server struct {
 
 	idPrefix [12]byte
 	idSeq    atomic.Uint64
+	// activity counts requests served and chat frames received (Activity).
+	activity atomic.Uint64
 	states   sync.Pool
 	linger   chan struct{}
 }
@@ -265,6 +267,10 @@ func (s *Server) OpenSockets() int {
 // Handler returns the request handler, for serving through another
 // fasthttp.Server or in-memory listener (tests, benchmarks).
 func (s *Server) Handler() fasthttp.RequestHandler { return s.serve }
+
+// Activity returns a count that grows with every HTTP request and every
+// chat frame a client sends: while it holds still, the server is quiet.
+func (s *Server) Activity() uint64 { return s.activity.Load() }
 
 // Registry returns the metrics registry GET /metrics serves.
 func (s *Server) Registry() *prometheus.Registry { return s.reg }

@@ -17,39 +17,81 @@ import (
 // near the live heap. It costs one collection, once.
 func releaseStartupMemory() { debug.FreeOSMemory() }
 
-// trimWhenIdle closes the plugin's idle instances and hands freed memory
-// back to the OS once no send has started for idle (SMS.PLUGIN_IDLE_TIMEOUT;
-// 0 turns it off), once per idle spell, until stop is closed. GOGC=400
-// would otherwise keep a burst's garbage, and the instances, resident for
-// as long as the server stays idle.
-func trimWhenIdle(plugins *pluginhost.Host, idle time.Duration, log *slog.Logger) (stop func()) {
-	if idle <= 0 {
-		return func() {}
-	}
+// quietRelease is how long the server must be quiet (no request, no chat
+// frame from a client) before the garbage of the last burst is collected
+// and its pages handed back to the OS.
+const quietRelease = time.Second
+
+// trimWhenIdle gives memory back when the server goes quiet, until stop is
+// called (the decisions are idleTrim's): it closes the plugin's idle
+// instances once no send has started for idle (SMS.PLUGIN_IDLE_TIMEOUT; 0
+// keeps them), and collects and hands freed pages back to the OS once the
+// server has been quiet for quietRelease. activity is host.Server.Activity.
+func trimWhenIdle(plugins *pluginhost.Host, idle time.Duration, activity func() uint64, log *slog.Logger) (stop func()) {
 	done, finished := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(finished)
-		tick := time.NewTicker(max(idle/10, 100*time.Millisecond))
+		tick := time.NewTicker(quietRelease / 4)
 		defer tick.Stop()
-		last, since, trimmed := plugins.Stats().Sends, time.Now(), false
+		t := newIdleTrim(time.Now(), idle, activity(), uint64(plugins.Stats().Sends))
 		for {
 			select {
 			case <-done:
 				return
 			case now := <-tick.C:
-				if s := plugins.Stats().Sends; s != last {
-					last, since, trimmed = s, now, false
-					continue
+				closeInstances, release := t.step(now, activity(), uint64(plugins.Stats().Sends))
+				if closeInstances {
+					n := plugins.TrimIdle(context.Background())
+					log.Debug("idle: plugin instances closed", "instances", n)
 				}
-				if trimmed || now.Sub(since) < idle {
-					continue
+				if release {
+					debug.FreeOSMemory()
+					log.Debug("quiet: memory released")
 				}
-				n := plugins.TrimIdle(context.Background())
-				debug.FreeOSMemory()
-				trimmed = true
-				log.Debug("idle: plugin instances closed, memory released", "instances", n)
 			}
 		}
 	}()
 	return func() { close(done); <-finished }
+}
+
+// idleTrim decides when to give memory back:
+//   - release: once the server has been quiet (its activity count held
+//     still) for quietRelease, once per quiet spell. GOGC=400 would
+//     otherwise keep a burst's garbage (thousands of logins or socket
+//     handshakes) resident for as long as the server stays quiet, where it
+//     reads as memory the server needs. A forced collection costs a few
+//     milliseconds of CPU with the small live heap, and is never made while
+//     the server is busy;
+//   - closeInstances: once no SMS send has started for idle (0: never),
+//     once per idle spell. The instances' memory goes back with the next
+//     release: at once when quiet, while a busy server (a chat server may
+//     send no SMS for hours) reuses it instead of stopping to collect.
+type idleTrim struct {
+	idle                 time.Duration
+	activity, sends      uint64
+	activeAt, sentAt     time.Time
+	released, instClosed bool
+}
+
+func newIdleTrim(now time.Time, idle time.Duration, activity, sends uint64) *idleTrim {
+	return &idleTrim{idle: idle, activity: activity, sends: sends, activeAt: now, sentAt: now}
+}
+
+// step takes the counts read at now and says what to do.
+func (t *idleTrim) step(now time.Time, activity, sends uint64) (closeInstances, release bool) {
+	if activity != t.activity {
+		t.activity, t.activeAt, t.released = activity, now, false
+	}
+	if sends != t.sends {
+		t.sends, t.sentAt, t.instClosed = sends, now, false
+	}
+	if t.idle > 0 && !t.instClosed && now.Sub(t.sentAt) >= t.idle {
+		t.instClosed, t.released = true, false
+		closeInstances = true
+	}
+	if !t.released && now.Sub(t.activeAt) >= quietRelease {
+		t.released = true
+		release = true
+	}
+	return closeInstances, release
 }

@@ -1,60 +1,45 @@
 package main
 
 import (
-	"regexp"
 	"testing"
 	"time"
 )
 
-// TestIdleTrim: with SMS.PLUGIN_IDLE_TIMEOUT the real server closes its
-// plugin instances once no code has been sent for that long
-// (chelseru_plugin_instances 0), and the next code is sent on a new one;
-// with 0 it keeps them.
+// TestIdleTrim walks idleTrim through a day in the life of a server: a
+// burst, quiet, a busy spell without SMS, SMS again.
 func TestIdleTrim(t *testing.T) {
-	instances := regexp.MustCompile(`(?m)^chelseru_plugin_instances (\d+)$`)
-	gauge := func(s *dsServer) string {
-		t.Helper()
-		st, body := s.do("GET", "/metrics", "", "", "")
-		m := instances.FindStringSubmatch(body)
-		if st != 200 || m == nil {
-			t.Fatalf("metrics: %d, no chelseru_plugin_instances", st)
+	t0 := time.Unix(1_000_000, 0)
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	tr := newIdleTrim(t0, 30*time.Second, 0, 0)
+	steps := []struct {
+		name             string
+		at               time.Duration
+		activity, sends  uint64
+		wantClose, wantR bool
+	}{
+		{"busy", 250 * time.Millisecond, 100, 1, false, false},
+		{"still busy", 500 * time.Millisecond, 200, 1, false, false},
+		{"quiet, not yet long enough", 1400 * time.Millisecond, 200, 1, false, false},
+		{"quiet for a second: release once", 1500 * time.Millisecond, 200, 1, false, true},
+		{"still quiet: nothing more", 3 * time.Second, 200, 1, false, false},
+		{"busy again (chat, no SMS)", 4 * time.Second, 900, 1, false, false},
+		{"busy past the SMS idle timeout: close the instances, no release while busy", 31 * time.Second, 5000, 1, true, false},
+		{"still busy", 32 * time.Second, 6000, 1, false, false},
+		{"quiet: the release that frees the instances' memory", 33 * time.Second, 6000, 1, false, true},
+		{"quiet and idle: nothing more", 90 * time.Second, 6000, 1, false, false},
+		{"an SMS send", 91 * time.Second, 6001, 2, false, false},
+		{"quiet again", 92500 * time.Millisecond, 6001, 2, false, true},
+		{"idle past the timeout while quiet: close, then release", 121 * time.Second, 6001, 2, true, true},
+	}
+	for _, s := range steps {
+		c, r := tr.step(at(s.at), s.activity, s.sends)
+		if c != s.wantClose || r != s.wantR {
+			t.Fatalf("%s (t=%s): close=%v release=%v, want %v %v", s.name, s.at, c, r, s.wantClose, s.wantR)
 		}
-		return m[1]
 	}
-	send := func(s *dsServer, mobile string) {
-		t.Helper()
-		if st, body := s.do("POST", "/api/otp/send/", "", "application/json", `{"mobile_number":"`+mobile+`"}`); st != 200 {
-			t.Fatalf("otp/send: %d %s", st, body)
-		}
-	}
-	dir := t.TempDir()
-	cfg, addr := dsConfig(t, dir, "c.yaml", dir+"/data", "SMS:\n  PLUGIN_IDLE_TIMEOUT: 1s\n")
-	s := dsStart(t, dir, cfg, addr)
-	send(s, "09120000001")
-	waitUntil(t, func() bool { return gauge(s) == "0" })
-	send(s, "09120000002")
-	if g := gauge(s); g != "1" {
-		t.Fatalf("instances after a send that followed a trim: %s", g)
-	}
-	s.stop()
 
-	cfg, addr = dsConfig(t, dir, "keep.yaml", dir+"/data", "SMS:\n  PLUGIN_IDLE_TIMEOUT: 0s\n")
-	s = dsStart(t, dir, cfg, addr)
-	send(s, "09120000003")
-	time.Sleep(1500 * time.Millisecond) // longer than the timeout above: nothing is trimmed with 0
-	if g := gauge(s); g != "1" {
-		t.Fatalf("instances with PLUGIN_IDLE_TIMEOUT 0: %s", g)
+	off := newIdleTrim(t0, 0, 0, 0) // SMS.PLUGIN_IDLE_TIMEOUT: 0 keeps the instances
+	if c, _ := off.step(at(48*time.Hour), 0, 0); c {
+		t.Fatal("idle timeout 0 closed the instances")
 	}
-	s.stop()
-}
-
-// waitUntil polls cond up to a generous bound.
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatal("condition not reached in 60 s")
 }

@@ -73,7 +73,7 @@ func cmdServe(args []string, stderr io.Writer) error {
 		"data_dir", cfg.Server.DataDir, "version", version())
 
 	releaseStartupMemory()
-	stopTrim := trimWhenIdle(app.plugins, cfg.SMS.PluginIdleTimeout, log)
+	stopTrim := trimWhenIdle(app.plugins, cfg.SMS.PluginIdleTimeout, app.http.Activity, log)
 	defer stopTrim()
 	stopOps, err := serveOps(cfg, app, log)
 	if err != nil {
